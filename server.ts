@@ -1,0 +1,651 @@
+// Classroom chat: one Express + Socket.IO server, a group room and private one-to-one chats.
+import express from 'express';
+import { createServer, type IncomingMessage } from 'node:http';
+import { networkInterfaces } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import fs from 'node:fs';
+import { Server, type Socket } from 'socket.io';
+import { nanoid } from 'nanoid';
+import { renderSVG, renderUnicodeCompact } from 'uqr';
+
+// --- constants
+
+const MAX_NAME = 24; // code points
+const MAX_CONTENT = 2000; // code points, after trimming
+const HISTORY_REPLAY = 200; // group messages in a fresh welcome
+const GROUP_KEEP = 1000; // group messages kept for catch-up after a drop
+const PRIVATE_KEEP = 200; // messages kept per private conversation
+const FILE_MAX_LINES = 5000; // the log is compacted past this
+const CID_KEEP = 100; // client message ids remembered per person (retry dedupe)
+const MAX_SESSIONS = 5000; // sessions kept, online or not
+const SESSION_TTL_MS = 24 * 3600_000; // an offline session is forgotten after this
+const SWEEP_MS = 60_000;
+const ONLINE_COALESCE_MS = 100; // many joins at once cost one `online` broadcast
+const TYPING_MIN_GAP_MS = 1000; // relayed at most this often per person
+const PRESENCE_LIMIT = 100; // above this many people, no per-person join/leave and a capped list
+const MAX_FRAME = 16 * 1024; // 2000 code points of JSON-escaped text fit; an oversized frame drops only its sender
+const DEFAULT_RATE = { burst: 10, perSecond: 1 }; // 10 at once, then one a second
+const AVATARS = ['cat', 'dog', 'fox', 'panda', 'owl', 'frog', 'rabbit', 'bear', 'penguin', 'tiger'] as const;
+const DEFAULT_AVATAR = AVATARS[0];
+const SESSION_RE = /^[\w-]{21}$/; // nanoid()
+const CID_RE = /^[\w-]{1,64}$/;
+// Control, format (bidi, zero-width), private-use, unassigned, line/paragraph separators, and the
+// blank-looking letters that make a name invisible.
+const BAD_NAME_RE = /[\p{C}\p{Zl}\p{Zp}\u115F\u1160\u3164\uFFA0\u2800\u180E]/u;
+const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
+
+const SENTENCES = {
+  invalid_name: {
+    en: 'Please choose a nickname of 1 to 24 visible characters.',
+    zh: '请输入 1 到 24 个可见字符的昵称。',
+  },
+  name_taken: {
+    en: 'This nickname is already used by someone online. Please choose another one.',
+    zh: '这个昵称已经有在线的人在用了，请换一个。',
+  },
+} as const;
+
+// --- types (the wire contract)
+
+export type Avatar = (typeof AVATARS)[number];
+export interface TextMsg { id: string; name: string; avatar: string; content: string; ts: number; to?: string }
+export interface UserInfo { name: string; avatar: string }
+export type Ack = { ok: true; id: string; ts: number } | { ok: false; error: ErrorCode };
+export type ErrorCode = 'invalid_message' | 'empty' | 'too_long' | 'not_online' | 'rate_limited';
+export interface Welcome { name: string; avatar: string; session: string; users: UserInfo[]; count: number; history: TextMsg[] }
+
+export interface ServerToClientEvents {
+  welcome: (w: Welcome) => void;
+  online: (o: { count: number }) => void;
+  join: (j: UserInfo & { ts: number }) => void;
+  leave: (l: { name: string; ts: number }) => void;
+  textmsg: (m: TextMsg) => void;
+  typing: (t: { name: string; to?: string }) => void;
+  restarting: () => void;
+}
+export interface ClientToServerEvents {
+  textmsg: (m: { content: string; to?: string; cid?: string }, ack?: (a: Ack) => void) => void;
+  typing: (t: { to?: string }) => void;
+}
+export interface InterServerEvents {}
+export interface SocketData { session: string; released: boolean }
+
+type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type AckFn = (a: Ack) => void;
+
+interface Session {
+  id: string;
+  name: string;
+  key: string; // the name compared case-insensitively
+  avatar: Avatar;
+  sockets: number;
+  lastSeen: number;
+  tokens: number; // flood control bucket
+  refilledAt: number;
+  typingAt: number;
+  cids: Map<string, Entry>;
+  convs: Set<string>; // private conversation keys
+}
+
+interface Entry {
+  seq: number;
+  msg: TextMsg;
+  from: string; // sender session
+  toS?: string; // recipient session (private)
+  cid?: string;
+  committed: boolean;
+  waiters?: AckFn[]; // retries that arrived before the first write finished
+}
+
+export interface ChatOptions {
+  dataDir?: string;
+  rateLimit?: { burst: number; perSecond: number } | false;
+  presenceLimit?: number;
+  allowedOrigins?: string[];
+  sessionTtlMs?: number;
+  log?: (line: string) => void;
+}
+
+// --- input checks (pure)
+
+export function toName(raw: unknown): string | null {
+  if (typeof raw !== 'string' || raw.length > MAX_NAME * 8) return null;
+  const name = raw.normalize('NFC').trim().replace(/\s+/gu, ' ');
+  const length = [...name].length;
+  if (length < 1 || length > MAX_NAME || BAD_NAME_RE.test(name)) return null;
+  return name;
+}
+
+export const toNameKey = (name: string) => name.normalize('NFKC').toLowerCase();
+
+export const toAvatar = (raw: unknown): Avatar =>
+  (AVATARS as readonly unknown[]).includes(raw) ? (raw as Avatar) : DEFAULT_AVATAR;
+
+function countCodePoints(text: string, stopAt: number): number {
+  let n = 0;
+  for (const _ of text) if (++n > stopAt) break;
+  return n;
+}
+
+/** The trimmed content, or the error code for it. */
+export function toContent(raw: unknown): string | ErrorCode {
+  if (typeof raw !== 'string') return 'invalid_message';
+  const content = raw.trim();
+  if (!content) return 'empty';
+  return countCodePoints(content, MAX_CONTENT) > MAX_CONTENT ? 'too_long' : content;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+
+/** Splits Socket.IO arguments into one payload object and an optional trailing ack. */
+function toPayloadAndAck(args: unknown[]): [Record<string, unknown> | null, AckFn | undefined] {
+  const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as AckFn) : undefined;
+  return [args.length === 1 && isPlainObject(args[0]) ? args[0] : null, ack];
+}
+
+function toLanguage(auth: Record<string, unknown>, headers: IncomingMessage['headers']): 'en' | 'zh' {
+  const asked = auth.lang ?? headers['accept-language'] ?? '';
+  return String(asked).toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}
+
+// --- the message log: one JSON line per message under DATA_DIR, appended in batches
+
+interface LogRecord extends TextMsg { from: string; toS?: string; cid?: string }
+
+function toLogRecord(value: unknown): LogRecord | null {
+  if (!isPlainObject(value)) return null;
+  const { id, name, avatar, content, ts, to, from, toS, cid } = value;
+  const isText = (v: unknown) => typeof v === 'string' && v.length > 0;
+  if (!isText(id) || !isText(name) || !isText(content) || !isText(from) || typeof ts !== 'number') return null;
+  if (to !== undefined && (!isText(to) || !isText(toS))) return null;
+  return value as unknown as LogRecord;
+}
+
+function createMessageLog(file: string, warn: (line: string) => void) {
+  fs.mkdirSync(dirname(file), { recursive: true });
+  const records: LogRecord[] = [];
+  if (fs.existsSync(file)) {
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
+      let record: LogRecord | null = null;
+      try { record = toLogRecord(JSON.parse(line)); } catch {}
+      if (record) records.push(record);
+      else warn(`skipping unreadable line ${i + 1} of ${file}${i === lines.length - 1 ? ' (torn last write)' : ''}`);
+    });
+  }
+  let fd = fs.openSync(file, 'a');
+  let lineCount = records.length;
+
+  return {
+    records,
+    get lineCount() { return lineCount; },
+    append(lines: string[], done: (err: Error | null) => void) {
+      lineCount += lines.length;
+      fs.write(fd, lines.join('\n') + '\n', (err) => done(err));
+    },
+    /** Replaces the file with these lines: written aside, synced, then renamed over. */
+    rewrite(lines: string[]) {
+      const tmp = `${file}.tmp`;
+      fs.writeFileSync(tmp, lines.length ? lines.join('\n') + '\n' : '');
+      const tmpFd = fs.openSync(tmp, 'r+');
+      fs.fsyncSync(tmpFd);
+      fs.closeSync(tmpFd);
+      fs.renameSync(tmp, file);
+      fs.closeSync(fd);
+      fd = fs.openSync(file, 'a');
+      lineCount = lines.length;
+    },
+    close() {
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+    },
+  };
+}
+
+// --- the server
+
+export function createChatServer(options: ChatOptions = {}) {
+  const dataDir = options.dataDir ?? './data';
+  const rate = options.rateLimit === undefined ? DEFAULT_RATE : options.rateLimit;
+  const presenceLimit = options.presenceLimit ?? PRESENCE_LIMIT;
+  const sessionTtl = options.sessionTtlMs ?? SESSION_TTL_MS;
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  const log = options.log ?? ((line: string) => console.log(line));
+
+  const sessions = new Map<string, Session>();
+  const online = new Map<string, Session>(); // name key -> session with at least one socket
+  const group: Entry[] = [];
+  const privates = new Map<string, Entry[]>(); // conversation key -> messages
+  let seq = 0;
+
+  // ---- sessions and presence
+
+  function newSession(id: string, name: string, avatar: Avatar): Session {
+    const session: Session = {
+      id, name, key: toNameKey(name), avatar, sockets: 0, lastSeen: Date.now(),
+      tokens: rate ? rate.burst : 0, refilledAt: Date.now(), typingAt: 0, cids: new Map(), convs: new Set(),
+    };
+    sessions.set(id, session);
+    return session;
+  }
+
+  /** The session this handshake speaks for: the one it names if that holds this nickname, else a new one. */
+  function resolveSession(token: unknown, name: string, avatar: Avatar): Session | 'name_taken' {
+    const key = toNameKey(name);
+    const known = typeof token === 'string' && SESSION_RE.test(token) ? sessions.get(token) : undefined;
+    const holder = online.get(key);
+    if (known && known.key === key) {
+      known.name = name;
+      known.avatar = avatar;
+      return known;
+    }
+    if (holder) return 'name_taken';
+    return newSession(nanoid(), name, avatar);
+  }
+
+  function claim(socket: ChatSocket, session: Session) {
+    socket.data = { session: session.id, released: false };
+    session.sockets++;
+    session.lastSeen = Date.now();
+    if (session.sockets > 1) return;
+    online.set(session.key, session);
+    // The newcomer is not connected yet, so this reaches only the others.
+    if (online.size <= presenceLimit) io.emit('join', { name: session.name, avatar: session.avatar, ts: Date.now() });
+    scheduleOnlineCount();
+  }
+
+  function release(socket: ChatSocket) {
+    const session = sessions.get(socket.data.session);
+    if (socket.data.released || !session) return;
+    socket.data.released = true;
+    session.lastSeen = Date.now();
+    if (--session.sockets > 0) return;
+    online.delete(session.key);
+    if (online.size < presenceLimit) io.emit('leave', { name: session.name, ts: Date.now() });
+    scheduleOnlineCount();
+  }
+
+  let onlineTimer: NodeJS.Timeout | null = null;
+  let lastCount = 0;
+  function scheduleOnlineCount() {
+    onlineTimer ??= setTimeout(() => {
+      onlineTimer = null;
+      if (online.size !== lastCount) io.emit('online', { count: (lastCount = online.size) });
+    }, ONLINE_COALESCE_MS);
+  }
+
+  function usersOnline(): UserInfo[] {
+    const users: UserInfo[] = [];
+    for (const s of online.values()) {
+      if (users.length >= presenceLimit) break;
+      users.push({ name: s.name, avatar: s.avatar });
+    }
+    return users;
+  }
+
+  /** Forgets sessions offline for longer than the TTL, oldest first past the cap. */
+  function sweepSessions(now = Date.now()) {
+    const excess = sessions.size - MAX_SESSIONS;
+    let dropped = 0;
+    for (const s of sessions.values()) { // Map order is creation order: oldest first
+      if (s.sockets > 0) continue;
+      if (now - s.lastSeen > sessionTtl || dropped < excess) {
+        forgetSession(s);
+        dropped++;
+      }
+    }
+  }
+
+  function forgetSession(s: Session) {
+    sessions.delete(s.id);
+    for (const conv of s.convs) {
+      privates.delete(conv);
+      for (const other of conv.split(' ')) sessions.get(other)?.convs.delete(conv);
+    }
+  }
+
+  // ---- history
+
+  const room = (sessionId: string) => `s:${sessionId}`;
+  const convKey = (a: string, b: string) => (a < b ? `${a} ${b}` : `${b} ${a}`);
+
+  function remember(entry: Entry) {
+    if (!entry.toS) {
+      group.push(entry);
+      if (group.length > GROUP_KEEP * 1.25) group.splice(0, group.length - GROUP_KEEP);
+      return;
+    }
+    const key = convKey(entry.from, entry.toS);
+    const conv = privates.get(key) ?? [];
+    if (!conv.length) privates.set(key, conv);
+    conv.push(entry);
+    if (conv.length > PRIVATE_KEEP) conv.shift();
+    sessions.get(entry.from)?.convs.add(key);
+    sessions.get(entry.toS)?.convs.add(key);
+  }
+
+  /** What a (re)connecting person gets: everything after `lastId` if we still have it, else the recent past. */
+  function historyFor(session: Session, lastId: unknown): TextMsg[] {
+    const convs = [...session.convs].map((k) => privates.get(k) ?? []);
+    const after = typeof lastId === 'string' ? findSeq(lastId, [group, ...convs]) : -1;
+    const pick = (entries: Entry[]) => (after >= 0 ? entries.filter((e) => e.seq > after) : entries);
+    const recentGroup = after >= 0 ? group : group.slice(-HISTORY_REPLAY);
+    return [pick(recentGroup), ...convs.map(pick)].flat().sort((a, b) => a.seq - b.seq).map((e) => e.msg);
+  }
+
+  function findSeq(id: string, lists: Entry[][]): number {
+    for (const list of lists) {
+      for (let i = list.length - 1; i >= 0; i--) if (list[i].msg.id === id) return list[i].seq;
+    }
+    return -1;
+  }
+
+  function toRecord(entry: Entry): string {
+    return JSON.stringify({ ...entry.msg, from: entry.from, toS: entry.toS, cid: entry.cid });
+  }
+
+  function restore(records: LogRecord[]) {
+    for (const r of records) {
+      const avatar = toAvatar(r.avatar);
+      const msg: TextMsg = r.to
+        ? { id: r.id, name: r.name, avatar, content: r.content, ts: r.ts, to: r.to }
+        : { id: r.id, name: r.name, avatar, content: r.content, ts: r.ts };
+      const entry: Entry = { seq: ++seq, msg, from: r.from, toS: r.toS, cid: r.cid, committed: true };
+      const sender = restoreSession(r.from, r.name, avatar, r.ts);
+      if (r.toS && r.to) restoreSession(r.toS, r.to, undefined, r.ts);
+      if (r.cid) rememberCid(sender, r.cid, entry);
+      remember(entry);
+    }
+  }
+
+  function restoreSession(id: string, name: string, avatar: Avatar | undefined, ts: number): Session {
+    const s = sessions.get(id) ?? newSession(id, name, avatar ?? DEFAULT_AVATAR);
+    if (avatar) {
+      s.name = name;
+      s.key = toNameKey(name);
+      s.avatar = avatar;
+    }
+    s.lastSeen = Math.max(s.lastSeen, ts);
+    return s;
+  }
+
+  function rememberCid(session: Session, cid: string, entry: Entry) {
+    session.cids.set(cid, entry);
+    if (session.cids.size > CID_KEEP) session.cids.delete(session.cids.keys().next().value!);
+  }
+
+  // ---- the write path: accepted messages are written in one batch per tick, then delivered and acked
+
+  let batch: { entry: Entry; ack?: AckFn }[] = [];
+  let isWriting = false;
+  let drained: (() => void)[] = [];
+
+  function commitLater(entry: Entry, ack?: AckFn) {
+    batch.push({ entry, ack });
+    if (!isWriting && batch.length === 1) setImmediate(writeBatch);
+  }
+
+  function writeBatch() {
+    if (isWriting) return;
+    if (!batch.length) return drained.splice(0).forEach((resolve) => resolve());
+    const current = batch;
+    batch = [];
+    isWriting = true;
+    messageLog.append(current.map((c) => toRecord(c.entry)), (err) => {
+      isWriting = false;
+      if (err) log(`could not write the message log: ${err.message}`);
+      current.forEach(({ entry, ack }) => deliver(entry, ack));
+      if (messageLog.lineCount > FILE_MAX_LINES) compact();
+      writeBatch();
+    });
+  }
+
+  function deliver(entry: Entry, ack?: AckFn) {
+    entry.committed = true;
+    remember(entry);
+    if (entry.toS) io.to([room(entry.from), room(entry.toS)]).emit('textmsg', entry.msg);
+    else io.emit('textmsg', entry.msg);
+    const answer: Ack = { ok: true, id: entry.msg.id, ts: entry.msg.ts };
+    ack?.(answer);
+    entry.waiters?.forEach((w) => w(answer));
+    entry.waiters = undefined;
+  }
+
+  function compact() {
+    const kept = [group, ...privates.values()].flat().sort((a, b) => a.seq - b.seq);
+    messageLog.rewrite(kept.map(toRecord));
+  }
+
+  // ---- inbound events
+
+  function isRateLimited(session: Session, now = Date.now()): boolean {
+    if (!rate) return false;
+    session.tokens = Math.min(rate.burst, session.tokens + ((now - session.refilledAt) / 1000) * rate.perSecond);
+    session.refilledAt = now;
+    if (session.tokens < 1) return true;
+    session.tokens--;
+    return false;
+  }
+
+  function onTextMsg(socket: ChatSocket, args: unknown[]) {
+    const [payload, ack] = toPayloadAndAck(args);
+    const refuse = (error: ErrorCode) => ack?.({ ok: false, error });
+    const session = sessions.get(socket.data.session);
+    if (!session) return refuse('not_online');
+    if (!payload) return refuse('invalid_message');
+    const { content: rawContent, to, cid } = payload;
+    if ((to !== undefined && typeof to !== 'string') || (cid !== undefined && !(typeof cid === 'string' && CID_RE.test(cid)))) {
+      return refuse('invalid_message');
+    }
+    const seen = cid ? session.cids.get(cid) : undefined;
+    if (seen) return answerRetry(seen, ack);
+    const content = toContent(rawContent);
+    if (content === 'invalid_message' || content === 'empty' || content === 'too_long') return refuse(content);
+    const recipient = to === undefined ? undefined : online.get(toNameKey(to));
+    if (to !== undefined && !recipient) return refuse('not_online');
+    if (isRateLimited(session)) return refuse('rate_limited');
+
+    const msg: TextMsg = recipient
+      ? { id: nanoid(), name: session.name, avatar: session.avatar, content, ts: Date.now(), to: recipient.name }
+      : { id: nanoid(), name: session.name, avatar: session.avatar, content, ts: Date.now() };
+    const entry: Entry = { seq: ++seq, msg, from: session.id, toS: recipient?.id, cid, committed: false };
+    if (cid) rememberCid(session, cid, entry);
+    commitLater(entry, ack);
+  }
+
+  function answerRetry(entry: Entry, ack?: AckFn) {
+    if (!ack) return;
+    if (entry.committed) return ack({ ok: true, id: entry.msg.id, ts: entry.msg.ts });
+    (entry.waiters ??= []).push(ack);
+  }
+
+  function onTyping(socket: ChatSocket, args: unknown[]) {
+    const [payload] = toPayloadAndAck(args);
+    const session = sessions.get(socket.data.session);
+    const now = Date.now();
+    if (!payload || !session || now - session.typingAt < TYPING_MIN_GAP_MS) return;
+    const { to } = payload;
+    if (to === undefined) {
+      session.typingAt = now;
+      socket.broadcast.except(room(session.id)).emit('typing', { name: session.name });
+      return;
+    }
+    const recipient = typeof to === 'string' ? online.get(toNameKey(to)) : undefined;
+    if (!recipient || recipient === session) return;
+    session.typingAt = now;
+    io.to(room(recipient.id)).emit('typing', { name: session.name, to: recipient.name });
+  }
+
+  // ---- HTTP
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(securityHeaders);
+  app.get('/join', (_req, res) => { res.type('html').send(joinPage(lanUrls(boundPort()))); });
+  app.get('/join.svg', (_req, res) => { res.type('image/svg+xml').send(renderSVG(lanUrls(boundPort())[0])); });
+  app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
+  app.use((_req, res) => { res.status(404).type('text/plain').send('Not found'); });
+  app.use((err: Error & { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = err.status || 500;
+    if (status >= 500) log(`error: ${err.stack ?? err.message}`);
+    res.status(status).type('text/plain').send(status >= 500 ? 'Internal error' : err.message);
+  });
+
+  const httpServer = createServer(app);
+  const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(httpServer, {
+    maxHttpBufferSize: MAX_FRAME,
+    allowRequest: (req, callback) => callback(null, isOriginAllowed(req, allowedOrigins)),
+  });
+
+  // The initial HTTP request is only needed during the handshake; keeping it costs memory per connection.
+  io.engine.on('connection', (rawSocket: { request: IncomingMessage | null }) => { rawSocket.request = null; });
+
+  io.use((socket, next) => {
+    const auth = isPlainObject(socket.handshake.auth) ? socket.handshake.auth : {};
+    const lang = toLanguage(auth, socket.handshake.headers);
+    const name = toName(auth.name);
+    const session = name ? resolveSession(auth.session, name, toAvatar(auth.avatar)) : 'invalid_name';
+    if (typeof session === 'string') {
+      const err = new Error(session) as Error & { data: { message: string } };
+      err.data = { message: SENTENCES[session][lang] };
+      return next(err);
+    }
+    claim(socket, session);
+    socket.conn.once('close', () => release(socket)); // covers a connection lost before 'connection'
+    next();
+  });
+
+  io.on('connection', (socket) => {
+    const session = sessions.get(socket.data.session)!;
+    socket.join(room(session.id));
+    socket.use(([event, ...args], next) => {
+      if (event === 'textmsg' || event === 'typing') return next();
+      const ack = args[args.length - 1];
+      if (typeof ack === 'function') ack({ ok: false, error: 'invalid_message' });
+    });
+    socket.on('textmsg', (...args: unknown[]) => onTextMsg(socket, args));
+    socket.on('typing', (...args: unknown[]) => onTyping(socket, args));
+    socket.on('disconnect', () => release(socket));
+    socket.emit('welcome', {
+      name: session.name, avatar: session.avatar, session: session.id,
+      users: usersOnline(), count: online.size, history: historyFor(session, socket.handshake.auth?.lastId),
+    });
+  });
+
+  const messageLog = createMessageLog(join(dataDir, 'messages.jsonl'), log);
+  restore(messageLog.records);
+  messageLog.records.length = 0;
+  const sweeper = setInterval(sweepSessions, SWEEP_MS).unref();
+
+  // ---- lifecycle
+
+  function boundPort(): number {
+    const address = httpServer.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  }
+
+  function listen(port = 0, host = '127.0.0.1'): Promise<{ port: number; host: string }> {
+    return new Promise((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(port, host, () => resolve({ port: boundPort(), host }));
+    });
+  }
+
+  let closing: Promise<void> | null = null;
+  /** Tells the pages, stops accepting, writes what was accepted, syncs the file. */
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      clearInterval(sweeper);
+      if (onlineTimer) clearTimeout(onlineTimer);
+      io.emit('restarting');
+      await new Promise<void>((resolve) => {
+        drained.push(resolve);
+        if (!isWriting) writeBatch();
+      });
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      messageLog.close();
+    })();
+    return closing;
+  }
+
+  return {
+    app, httpServer, io, listen, close,
+    /** Sizes of the internal maps, for tests that check nothing leaks. */
+    stats: () => ({ sessions: sessions.size, online: online.size, privates: privates.size, group: group.length }),
+    sweepSessions,
+  };
+}
+
+function isOriginAllowed(req: IncomingMessage, allowed: Set<string>): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true; // not a browser page: nothing to hijack
+  if (allowed.has(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function securityHeaders(_req: express.Request, res: express.Response, next: express.NextFunction) {
+  res.set({
+    'Content-Security-Policy':
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+      "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+  });
+  next();
+}
+
+/** The page the teacher projects: the address in large type and its QR code. Only our own URLs go in. */
+function joinPage(urls: string[]): string {
+  const [main, ...others] = urls;
+  const more = others.map((u) => `<li>${u}</li>`).join('');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Join the class chat</title><link rel="stylesheet" href="/join.css"></head>
+<body class="join"><main><h1>Join the class chat · 加入课堂聊天</h1><img src="/join.svg" alt="QR code of ${main}" width="360" height="360">
+<p class="join-url">${main}</p><ul class="join-others">${more}</ul></main></body></html>`;
+}
+
+export function toRateLimit(raw: string | undefined): ChatOptions['rateLimit'] {
+  if (raw === undefined || raw === '') return DEFAULT_RATE;
+  if (raw === 'off' || raw === '0') return false;
+  const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(raw);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) <= 0) throw new Error(`RATE_LIMIT must look like 10/10 (messages/seconds) or off, not ${raw}`);
+  return { burst: Number(match[1]), perSecond: Number(match[1]) / Number(match[2]) };
+}
+
+export function lanUrls(port: number): string[] {
+  const ips = Object.values(networkInterfaces()).flat()
+    .filter((i) => i && i.family === 'IPv4' && !i.internal).map((i) => i!.address);
+  return [...ips, 'localhost'].map((ip) => `http://${ip}:${port}/`);
+}
+
+// --- CLI entry
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(process.argv[1])) {
+  const env = process.env;
+  const chat = createChatServer({
+    dataDir: env.DATA_DIR || './data',
+    rateLimit: toRateLimit(env.RATE_LIMIT),
+    allowedOrigins: env.ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
+  });
+  const { port } = await chat.listen(Number(env.PORT ?? 3000), env.HOST || '0.0.0.0');
+  console.log('Classroom chat is running. Students can open:');
+  for (const url of lanUrls(port)) console.log(`  ${url}`);
+  console.log(renderUnicodeCompact(lanUrls(port)[0]));
+  console.log(`To show this on the projector, open http://localhost:${port}/join`);
+  const stop = async (signal: string) => {
+    console.log(`\n${signal}: saving messages and stopping…`);
+    setTimeout(() => process.exit(1), 5000).unref();
+    await chat.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}

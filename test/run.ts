@@ -1,0 +1,25 @@
+// Runs every uvu suite under test/ (through tsx) and ends with one line: "N passed, M failed".
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const uvuBin = createRequire(import.meta.url).resolve('uvu/bin.js');
+const pattern = process.argv[2] ?? '\\.test\\.ts$';
+const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern, '--no-color'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, FORCE_COLOR: '0' },
+});
+
+let output = '';
+child.stdout.on('data', (chunk: Buffer) => {
+  process.stdout.write(chunk);
+  output += chunk.toString();
+});
+child.on('close', (code) => {
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+  const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+  const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+  const failed = total - passed - skipped + (code !== 0 && total === passed + skipped ? 1 : 0);
+  console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  process.exit(code === 0 && failed === 0 && total > 0 ? 0 : 1);
+});
