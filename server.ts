@@ -238,8 +238,7 @@ export function createChatServer(options: ChatOptions = {}) {
     const known = typeof token === 'string' && SESSION_RE.test(token) ? sessions.get(token) : undefined;
     const holder = online.get(key);
     if (known && known.key === key) {
-      known.name = name;
-      known.avatar = avatar;
+      if (!known.sockets) [known.name, known.avatar] = [name, avatar]; // while online, the first tab's spelling stays
       return known;
     }
     if (holder) return 'name_taken';
@@ -628,7 +627,7 @@ export function lanUrls(port: number): string[] {
 
 // --- CLI entry
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(process.argv[1])) {
+async function main() {
   const env = process.env;
   const chat = createChatServer({
     dataDir: env.DATA_DIR || './data',
@@ -648,4 +647,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(proces
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(process.argv[1])) {
+  main().catch((err) => { console.error(`Could not start: ${err.message}`); process.exit(1); });
 }

@@ -1,8 +1,8 @@
 // Runs every uvu suite under test/ (through tsx) and ends with one line: "N passed, M failed".
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
-const uvuBin = createRequire(import.meta.url).resolve('uvu/bin.js');
+const uvuBin = fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url)); // not in its exports map
 const pattern = process.argv[2] ?? '\\.test\\.ts$';
 const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern, '--no-color'], {
   stdio: ['ignore', 'pipe', 'inherit'],

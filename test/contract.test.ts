@@ -1,0 +1,414 @@
+// The wire contract of the README, line by line, against the real server and socket.io-client.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer } from './helpers.ts';
+import type { Ack, TextMsg } from '../server.ts';
+
+const send = (c: Client, payload: unknown, ...extra: unknown[]): Promise<Ack> =>
+  new Promise((resolve) => (c.emit as Function).call(c, 'textmsg', payload, ...extra, resolve));
+
+/** Runs `body` with a fresh server that is always closed. */
+async function withServer(body: (s: TestServer) => Promise<void>, options = {}) {
+  const server = await startServer({ rateLimit: false, ...options });
+  try { await body(server); } finally { await server.close(); }
+}
+
+// ---
+
+const Handshake = suite('handshake: name');
+
+Handshake('accepts any script, trims and collapses whitespace', () => withServer(async (s) => {
+  assert.is((await welcomed(s.client({ name: '  东东  ' }))).name, '东东');
+  assert.is((await welcomed(s.client({ name: 'Ana   María' }))).name, 'Ana María');
+  const emoji24 = '🙂'.repeat(24);
+  assert.is((await welcomed(s.client({ name: emoji24 }))).name, emoji24, '24 code points fit');
+}));
+
+Handshake('refuses bad names with invalid_name and a sentence', () => withServer(async (s) => {
+  const bad = [undefined, '', '   ', 42, { a: 1 }, ['x'], 'x'.repeat(25), '🙂'.repeat(25), 'a\u0000b', 'bell\u0007',
+    'evil\u202Eoh', 'zero\u200Bwidth', '\u3164', 'rlm\u200Fmark', 'soft\u00ADhyphen'];
+  for (const name of bad) {
+    const err = await refused(s.client({ name }));
+    assert.is(err.message, 'invalid_name', `name ${JSON.stringify(name)}`);
+    assert.match(err.data?.message ?? '', /nickname/);
+  }
+}));
+
+Handshake('refusal sentences come in Chinese when asked', () => withServer(async (s) => {
+  const err = await refused(s.client({ name: '', lang: 'zh' }));
+  assert.is(err.message, 'invalid_name');
+  assert.match(err.data?.message ?? '', /昵称/);
+}));
+
+Handshake('a nickname is unique among people online, case-insensitively', () => withServer(async (s) => {
+  await welcomed(s.client({ name: 'Alice' }));
+  for (const name of ['alice', 'ALICE', ' aLiCe ', 'ＡＬＩＣＥ']) {
+    const err = await refused(s.client({ name }));
+    assert.is(err.message, 'name_taken', name);
+    assert.match(err.data?.message ?? '', /already/);
+  }
+}));
+
+Handshake('a nickname is free again once its holder has left', () => withServer(async (s) => {
+  const first = s.client({ name: 'Bo' });
+  const w1 = await welcomed(first);
+  first.close();
+  await sleep(50);
+  const w2 = await welcomed(s.client({ name: 'bo' }));
+  assert.is.not(w2.session, w1.session, 'someone else gets a session of their own');
+}));
+
+Handshake.run();
+
+// ---
+
+const Avatar = suite('handshake: avatar');
+
+Avatar('a known avatar is kept; missing or unknown means the default, never echoed', () => withServer(async (s) => {
+  assert.is((await welcomed(s.client({ name: 'A', avatar: 'fox' }))).avatar, 'fox');
+  assert.is((await welcomed(s.client({ name: 'B' }))).avatar, 'cat');
+  const watcher = s.client({ name: 'W' });
+  await welcomed(watcher);
+  const joins = collect(watcher, 'join');
+  const evil = '<img src=x onerror=alert(1)>';
+  const w = await welcomed(s.client({ name: 'C', avatar: evil }));
+  assert.is(w.avatar, 'cat');
+  await sleep(50);
+  assert.ok(!JSON.stringify([w, joins]).includes('onerror'), 'the bad value appears nowhere');
+  for (const avatar of [42, null, { x: 1 }, '../../etc/passwd']) {
+    assert.is((await welcomed(s.client({ name: `D${String(avatar).length}`, avatar }))).avatar, 'cat');
+  }
+}));
+
+Avatar.run();
+
+// ---
+
+const Sessions = suite('handshake: session');
+
+Sessions('welcome carries a nanoid session, the people online and the history', () => withServer(async (s) => {
+  await welcomed(s.client({ name: 'Ann', avatar: 'owl' }));
+  const w = await welcomed(s.client({ name: 'Ben', avatar: 'dog' }));
+  assert.match(w.session, /^[\w-]{21}$/);
+  assert.equal(w.users.sort((a, b) => a.name.localeCompare(b.name)), [{ name: 'Ann', avatar: 'owl' }, { name: 'Ben', avatar: 'dog' }]);
+  assert.equal(w.history, []);
+}));
+
+Sessions('a second tab with the session is the same person, never name_taken', () => withServer(async (s) => {
+  const watcher = s.client({ name: 'Watcher' });
+  await welcomed(watcher);
+  const joins = collect(watcher, 'join');
+  const counts = collect(watcher, 'online');
+  const tab1 = s.client({ name: 'Cleo' });
+  const { session } = await welcomed(tab1);
+  await waitFor(watcher, 'online', (o) => o.count === 2);
+  const tab2 = s.client({ name: 'cleo', session });
+  const w2 = await welcomed(tab2);
+  assert.is(w2.session, session);
+  assert.is(w2.count, 2, 'tabs of one person count once');
+  await sleep(250);
+  assert.is(joins.length, 1, 'one join for two tabs');
+  assert.equal(counts.map((c) => c.count), [2]);
+
+  const leaves = collect(watcher, 'leave');
+  tab1.close();
+  await sleep(250);
+  assert.is(leaves.length, 0, 'still online through the second tab');
+  tab2.close();
+  const leave = await waitFor(watcher, 'leave');
+  assert.is(leave.name, 'Cleo');
+  assert.type(leave.ts, 'number');
+  assert.is((await waitFor(watcher, 'online')).count, 1);
+}));
+
+Sessions('a reconnect while the old connection still lingers is not refused (no ghost nickname)', () => withServer(async (s) => {
+  const old = s.client({ name: 'Dora' });
+  const { session } = await welcomed(old);
+  // The old socket is still connected, as after a network drop the server has not noticed yet.
+  const again = await welcomed(s.client({ name: 'Dora', session }));
+  assert.is(again.session, session);
+}));
+
+Sessions('a session asking for another nickname, or an unknown one, gets a new session', () => withServer(async (s) => {
+  const { session } = await welcomed(s.client({ name: 'Eve' }));
+  const other = await welcomed(s.client({ name: 'Eva', session }));
+  assert.is.not(other.session, session);
+  const forged = await welcomed(s.client({ name: 'Fay', session: 'x'.repeat(21) }));
+  assert.is.not(forged.session, 'x'.repeat(21));
+  const junk = await welcomed(s.client({ name: 'Gus', session: { $ne: 1 } }));
+  assert.match(junk.session, /^[\w-]{21}$/);
+}));
+
+Sessions('the session of someone online cannot take another online person\'s nickname', () => withServer(async (s) => {
+  await welcomed(s.client({ name: 'Hal' }));
+  const { session } = await welcomed(s.client({ name: 'Ida' }));
+  assert.is((await refused(s.client({ name: 'Hal', session }))).message, 'name_taken');
+}));
+
+Sessions.run();
+
+// ---
+
+const Presence = suite('presence: online, join, leave');
+
+Presence('online count goes to everyone when the number of people changes', () => withServer(async (s) => {
+  const a = s.client({ name: 'A' });
+  await welcomed(a);
+  assert.is((await waitFor(a, 'online')).count, 1);
+  const b = s.client({ name: 'B' });
+  const bCount = waitFor(b, 'online', (o) => o.count === 2);
+  await welcomed(b);
+  assert.is((await waitFor(a, 'online', (o) => o.count === 2)).count, 2);
+  await bCount;
+  b.close();
+  assert.is((await waitFor(a, 'online', (o) => o.count === 1)).count, 1);
+}));
+
+Presence('join goes to the others with name, avatar and time; not to the newcomer', () => withServer(async (s) => {
+  const a = s.client({ name: 'A' });
+  await welcomed(a);
+  const b = s.client({ name: 'B', avatar: 'panda' });
+  const own = collect(b, 'join');
+  const join = waitFor(a, 'join');
+  await welcomed(b);
+  const j = await join;
+  assert.equal({ name: j.name, avatar: j.avatar }, { name: 'B', avatar: 'panda' });
+  assert.ok(Math.abs(j.ts - Date.now()) < 5000);
+  await sleep(100);
+  assert.is(own.length, 0);
+}));
+
+Presence.run();
+
+// ---
+
+const Group = suite('textmsg: group');
+
+Group('delivered to everyone, sender included, verbatim, with server id and time', () => withServer(async (s) => {
+  const a = s.client({ name: 'Ann', avatar: 'fox' });
+  const b = s.client({ name: 'Ben' });
+  await Promise.all([welcomed(a), welcomed(b)]);
+  const got = [waitFor(a, 'textmsg'), waitFor(b, 'textmsg')];
+  const content = '  <b>bold?</b> &amp; "quotes" \n second line 东东  ';
+  const ack = await send(a, { content, name: 'Mallory', avatar: 'tiger', id: 'fake', ts: 1, extra: true });
+  const [ma, mb] = await Promise.all(got);
+  assert.equal(ma, mb);
+  assert.equal(Object.keys(ma).sort(), ['avatar', 'content', 'id', 'name', 'ts']);
+  assert.is(ma.content, content.trim(), 'trimmed, otherwise verbatim: no escaping');
+  assert.is(ma.name, 'Ann', 'name comes from the session');
+  assert.is(ma.avatar, 'fox');
+  assert.match(ma.id, /^[\w-]{21}$/);
+  assert.ok(ack.ok && ack.id === ma.id && ack.ts === ma.ts);
+}));
+
+Group('2000 characters (code points) fit, 2001 are too_long, blank is empty', () => withServer(async (s) => {
+  const a = s.client({ name: 'A' });
+  await welcomed(a);
+  assert.ok((await send(a, { content: '字'.repeat(2000) })).ok);
+  assert.ok((await send(a, { content: '🙂'.repeat(2000) })).ok, 'emoji count as one each');
+  assert.equal(await send(a, { content: 'x'.repeat(2001) }), { ok: false, error: 'too_long' });
+  assert.equal(await send(a, { content: ' \n\t ' }), { ok: false, error: 'empty' });
+  assert.equal(await send(a, { content: '' }), { ok: false, error: 'empty' });
+}));
+
+Group('the ack is optional', () => withServer(async (s) => {
+  const a = s.client({ name: 'A' });
+  await welcomed(a);
+  a.emit('textmsg', { content: 'no ack' });
+  assert.is((await waitFor(a, 'textmsg')).content, 'no ack');
+}));
+
+Group.run();
+
+// ---
+
+const Refusals = suite('textmsg: malformed input reaches no one');
+
+Refusals('every malformed payload is refused with invalid_message and delivered to nobody', () => withServer(async (s) => {
+  const a = s.client({ name: 'A' });
+  const watcher = s.client({ name: 'W' });
+  await Promise.all([welcomed(a), welcomed(watcher)]);
+  const seenByA = collect(a, 'textmsg');
+  const seenByWatcher = collect(watcher, 'textmsg');
+  const cases: unknown[][] = [
+    [null], [42], ['hello'], [['hello']], [{}], [{ content: 42 }], [{ content: ['x'] }], [{ content: { toString: 'x' } }],
+    [{ content: null }], [{ content: 'x', to: 42 }], [{ content: 'x', to: ['B'] }], [{ content: 'x', cid: 'bad cid!' }],
+    [{ content: 'x', cid: 7 }], [{ content: 'x' }, 'extra'], [{ content: 'x' }, { content: 'y' }], [],
+    [{ content: Buffer.from('binary') }], [Buffer.from('x')],
+  ];
+  for (const args of cases) {
+    const ack = await send(a, ...(args as [unknown]));
+    assert.equal(ack, { ok: false, error: 'invalid_message' }, JSON.stringify(args));
+  }
+  const unknown = await new Promise((resolve) => (a.emit as Function).call(a, 'deleteEverything', { all: true }, resolve));
+  assert.equal(unknown, { ok: false, error: 'invalid_message' }, 'unknown events are refused too');
+  (a.emit as Function).call(a, 'textmsg', null);
+  (a.emit as Function).call(a, 'whatever');
+  await sleep(100);
+  assert.equal([...seenByA, ...seenByWatcher], [], 'nothing reached anyone');
+  assert.ok(a.connected && watcher.connected, 'nobody was disconnected');
+  assert.ok((await send(a, { content: 'still fine' })).ok);
+}));
+
+Refusals('an oversized frame drops only that connection', () => withServer(async (s) => {
+  const big = s.client({ name: 'Big' });
+  const other = s.client({ name: 'Other' });
+  await Promise.all([welcomed(big), welcomed(other)]);
+  const gone = new Promise((resolve) => big.once('disconnect', resolve));
+  const received = collect(other, 'textmsg');
+  big.emit('textmsg', { content: 'x'.repeat(40_000) });
+  await gone;
+  assert.is(received.length, 0);
+  assert.ok(other.connected);
+  assert.ok((await send(other, { content: 'after' })).ok);
+}));
+
+Refusals.run();
+
+// ---
+
+const Private = suite('textmsg: private');
+
+Private('goes to every tab of both people and to nobody else', () => withServer(async (s) => {
+  const ann1 = s.client({ name: 'Ann' });
+  const { session } = await welcomed(ann1);
+  const ann2 = s.client({ name: 'Ann', session });
+  await welcomed(ann2);
+  const bob1 = s.client({ name: 'Bob' });
+  const { session: bobSession } = await welcomed(bob1);
+  const bob2 = s.client({ name: 'Bob', session: bobSession });
+  const eve = s.client({ name: 'Eve' });
+  await Promise.all([welcomed(bob2), welcomed(eve)]);
+  const eveSaw = collect(eve, 'textmsg');
+  const eveTyping = collect(eve, 'typing');
+  const everyone = [ann1, ann2, bob1, bob2].map((c) => waitFor(c, 'textmsg'));
+  const ack = await send(ann1, { content: 'secret for bob', to: 'BOB' });
+  const got = await Promise.all(everyone);
+  assert.ok(ack.ok);
+  for (const m of got) assert.equal(m, { id: ack.ok ? ack.id : '', name: 'Ann', avatar: 'cat', content: 'secret for bob', ts: ack.ok ? ack.ts : 0, to: 'Bob' });
+  bob1.emit('typing', { to: 'Ann' });
+  assert.equal(await waitFor(ann2, 'typing'), { name: 'Bob', to: 'Ann' });
+  await sleep(150);
+  assert.equal(eveSaw, [], 'the third person received nothing');
+  assert.equal(eveTyping, []);
+}));
+
+Private('to someone not online is refused with not_online', () => withServer(async (s) => {
+  const a = s.client({ name: 'A' });
+  await welcomed(a);
+  assert.equal(await send(a, { content: 'hi', to: 'Nobody' }), { ok: false, error: 'not_online' });
+}));
+
+Private.run();
+
+// ---
+
+const Typing = suite('typing');
+
+Typing('group typing reaches the others, not the typist\'s own tabs', () => withServer(async (s) => {
+  const a = s.client({ name: 'A' });
+  const { session } = await welcomed(a);
+  const a2 = s.client({ name: 'A', session });
+  const b = s.client({ name: 'B' });
+  await Promise.all([welcomed(a2), welcomed(b)]);
+  const own = collect(a2, 'typing');
+  a.emit('typing', {});
+  assert.equal(await waitFor(b, 'typing'), { name: 'A' });
+  a.emit('typing', {}); // within a second: not relayed again
+  (a.emit as Function).call(a, 'typing', null);
+  await sleep(150);
+  assert.equal(own, []);
+}));
+
+Typing.run();
+
+// ---
+
+const Flood = suite('flood control');
+
+Flood('per person, keyed by session: one flooder does not silence the class on the same IP', () => withServer(async (s) => {
+  const flooder = s.client({ name: 'Flood' });
+  const { session } = await welcomed(flooder);
+  const calm = s.client({ name: 'Calm' });
+  await welcomed(calm);
+  const acks = await Promise.all(Array.from({ length: 5 }, (_, i) => send(flooder, { content: `m${i}` })));
+  assert.equal(acks.map((a) => a.ok), [true, true, true, false, false]);
+  assert.equal(acks[4], { ok: false, error: 'rate_limited' });
+  assert.ok((await send(calm, { content: 'hello' })).ok, 'another person on the same IP is unaffected');
+  flooder.close();
+  const back = s.client({ name: 'Flood', session });
+  await welcomed(back);
+  assert.equal(await send(back, { content: 'again' }), { ok: false, error: 'rate_limited' }, 'reconnecting does not reset it');
+}, { rateLimit: { burst: 3, perSecond: 0.01 } }));
+
+Flood.run();
+
+// ---
+
+const History = suite('history');
+
+History('the last 200 group messages are replayed in order', () => withServer(async (s) => {
+  const a = s.client({ name: 'A' });
+  await welcomed(a);
+  for (let i = 0; i < 205; i++) a.emit('textmsg', { content: `n${i}` });
+  await send(a, { content: 'last' });
+  const w = await welcomed(s.client({ name: 'Late' }));
+  assert.is(w.history.length, 200);
+  assert.is(w.history[0].content, 'n6');
+  assert.is(w.history[199].content, 'last');
+}));
+
+History('private messages are replayed only to the sessions of the two people', () => withServer(async (s) => {
+  const ann = s.client({ name: 'Ann' });
+  const { session: annS } = await welcomed(ann);
+  const bob = s.client({ name: 'Bob' });
+  const { session: bobS } = await welcomed(bob);
+  await send(ann, { content: 'group hello' });
+  await send(ann, { content: 'private hi', to: 'Bob' });
+  ann.close();
+  bob.close();
+  await sleep(50);
+  const contents = (h: TextMsg[]) => h.map((m) => m.content);
+  assert.equal(contents((await welcomed(s.client({ name: 'Ann', session: annS }))).history), ['group hello', 'private hi']);
+  assert.equal(contents((await welcomed(s.client({ name: 'Bob', session: bobS }))).history), ['group hello', 'private hi']);
+  assert.equal(contents((await welcomed(s.client({ name: 'Eve' }))).history), ['group hello']);
+}));
+
+History('a newcomer taking a departed person\'s nickname does not get their private chats', () => withServer(async (s) => {
+  const ann = s.client({ name: 'Ann' });
+  await welcomed(ann);
+  const bob = s.client({ name: 'Bob' });
+  await welcomed(bob);
+  await send(ann, { content: 'for bob only', to: 'Bob' });
+  bob.close();
+  await sleep(50);
+  const impostor = await welcomed(s.client({ name: 'Bob' }));
+  assert.equal(impostor.history, []);
+}));
+
+History('a restart with the same DATA_DIR keeps the group and private conversations', async () => {
+  const first = await startServer({ rateLimit: false });
+  let annS = '';
+  try {
+    const ann = first.client({ name: 'Ann' });
+    annS = (await welcomed(ann)).session;
+    await welcomed(first.client({ name: 'Bob' }));
+    await send(ann, { content: 'before restart' });
+    await send(ann, { content: 'private before restart', to: 'Bob' });
+  } finally {
+    await first.close({ keepData: true });
+  }
+  const second = await startServer({ rateLimit: false, dataDir: first.dataDir });
+  try {
+    const w = await welcomed(second.client({ name: 'Ann', session: annS }));
+    assert.is(w.session, annS, 'the session survives the restart');
+    assert.equal(w.history.map((m) => m.content), ['before restart', 'private before restart']);
+    assert.is(w.history[1].to, 'Bob');
+    const eve = await welcomed(second.client({ name: 'Eve' }));
+    assert.equal(eve.history.map((m) => m.content), ['before restart']);
+  } finally {
+    await second.close();
+  }
+});
+
+History.run();
