@@ -254,9 +254,12 @@ Refusals('an oversized frame drops only that connection', () => withServer(async
   const big = s.client({ name: 'Big' });
   const other = s.client({ name: 'Other' });
   await Promise.all([welcomed(big), welcomed(other)]);
-  const gone = new Promise((resolve) => big.once('disconnect', resolve));
+  const gone = new Promise((resolve, reject) => {
+    big.once('disconnect', resolve);
+    setTimeout(() => reject(new Error('the oversized frame did not drop its sender')), 3000);
+  });
   const received = collect(other, 'textmsg');
-  big.emit('textmsg', { content: 'x'.repeat(40_000) });
+  big.emit('textmsg', { content: 'x'.repeat(100_000) });
   await gone;
   assert.is(received.length, 0);
   assert.ok(other.connected);

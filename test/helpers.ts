@@ -25,6 +25,7 @@ export async function startServer(options: ChatOptions = {}) {
     client(auth: Record<string, unknown>, extra: Parameters<typeof ioClient>[1] = {}): Client {
       const socket: Client = ioClient(url, { auth, forceNew: true, reconnection: false, transports: ['websocket'], ...extra });
       clients.push(socket);
+      firstOutcome.set(socket, outcome(socket));
       return socket;
     },
     async close({ keepData = false } = {}) {
@@ -52,22 +53,37 @@ export function waitFor<E extends keyof ServerToClientEvents>(
   });
 }
 
-/** The welcome of a client that connects, or the connect_error as a rejection. */
-export function welcomed(socket: Client, ms = 3000): Promise<Welcome> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out waiting for welcome')), ms);
-    socket.once('welcome', (w) => { clearTimeout(timer); resolve(w); });
-    socket.once('connect_error', (err) => { clearTimeout(timer); reject(err); });
+type Outcome = { welcome: Welcome } | { error: ConnectError } | { timeout: true };
+// The first welcome or refusal of a client made by startServer().client, caught from its creation on,
+// so a test may await it later without missing it.
+const firstOutcome = new WeakMap<Client, Promise<Outcome>>();
+
+function outcome(socket: Client, ms = 3000): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ timeout: true }), ms);
+    socket.once('welcome', (welcome) => { clearTimeout(timer); resolve({ welcome }); });
+    socket.once('connect_error', (error) => { clearTimeout(timer); resolve({ error: error as ConnectError }); });
   });
 }
 
+function nextOutcome(socket: Client, ms: number): Promise<Outcome> {
+  const first = firstOutcome.get(socket);
+  firstOutcome.delete(socket);
+  return first ?? outcome(socket, ms);
+}
+
+/** The (first, else next) welcome of a client, or its connect_error as a rejection. */
+export async function welcomed(socket: Client, ms = 3000): Promise<Welcome> {
+  const result = await nextOutcome(socket, ms);
+  if ('welcome' in result) return result.welcome;
+  throw 'error' in result ? result.error : new Error('timed out waiting for welcome');
+}
+
 /** The connect_error of a client that must be refused. */
-export function refused(socket: Client, ms = 3000): Promise<ConnectError> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out waiting for connect_error')), ms);
-    socket.once('welcome', () => { clearTimeout(timer); reject(new Error('was welcomed, expected a refusal')); });
-    socket.once('connect_error', (err) => { clearTimeout(timer); resolve(err as ConnectError); });
-  });
+export async function refused(socket: Client, ms = 3000): Promise<ConnectError> {
+  const result = await nextOutcome(socket, ms);
+  if ('error' in result) return result.error;
+  throw new Error('welcome' in result ? 'was welcomed, expected a refusal' : 'timed out waiting for connect_error');
 }
 
 /** Every payload of `event` this socket receives from now on. */

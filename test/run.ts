@@ -9,12 +9,16 @@ const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', patter
   env: { ...process.env, FORCE_COLOR: '0' },
 });
 
+const LIMIT_MS = 10 * 60_000; // a hung suite must not hang CI
+const watchdog = setTimeout(() => { console.error(`\nTests still running after ${LIMIT_MS / 60_000} min: stopped.`); child.kill('SIGKILL'); }, LIMIT_MS);
+
 let output = '';
 child.stdout.on('data', (chunk: Buffer) => {
   process.stdout.write(chunk);
   output += chunk.toString();
 });
 child.on('close', (code) => {
+  clearTimeout(watchdog);
   const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
   const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
   const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
