@@ -1,0 +1,166 @@
+// The measurements: load processes around one fresh server, a timed step at a message rate, the ramp
+// to the highest rate with p99 <= 50 ms, and the connect storm with the memory it leaves behind.
+import { nowMs, sleep, type ConnectResult, type SendResult, type Stats } from './clock.ts';
+import { cpuMicros, killGroup, spawnNode, startServer, stderrOf, SERVERS, type RunningServer, type ServerKey } from './servers.ts';
+
+export const P99_LIMIT_MS = 50;
+const MIN_DELIVERED = 0.999; // a step with fewer deliveries than this is not sustained
+const RPC_TIMEOUT_MS = 300_000;
+const LOAD_START_MS = 30_000;
+const CONNECT_WINDOW = 256; // handshakes in flight: under the listen backlog (511)
+const CONNECT_TIMEOUT_MS = 240_000;
+const DRAIN_IDLE_MS = 1000; // a step is over when all is delivered, or nothing came for this long
+const DRAIN_MAX_MS = 10_000;
+const SETTLE_MS = 3000; // before reading RSS
+const RAMP_FACTOR = 1.5;
+const RAMP_RESOLUTION = 1.15; // stop bisecting when the pass/fail rates are this close
+const RAMP_MIN_RATE = 2;
+
+// ---- a load process, driven over IPC
+
+export interface Load { pid: number; call<T>(cmd: string, args?: unknown, timeoutMs?: number): Promise<T>; stop(): void }
+
+export function startLoad(): Promise<Load> {
+  const child = spawnNode('bench/load.ts', {}, true);
+  const pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  let nextId = 1;
+  const load: Load = {
+    pid: child.pid!,
+    call: <T>(cmd: string, args?: unknown, timeoutMs = RPC_TIMEOUT_MS) => new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => { pending.delete(id); reject(new Error(`load generator: ${cmd} timed out`)); }, timeoutMs);
+      pending.set(id, { resolve: resolve as (v: never) => void, reject, timer });
+      child.send({ id, cmd, args });
+    }),
+    stop: () => killGroup(child),
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { load.stop(); reject(new Error('load generator did not start')); }, LOAD_START_MS);
+    child.on('message', ({ id, result, error }: { id: number; result: never; error?: string }) => {
+      if (id === 0) return void (clearTimeout(timer), resolve(load));
+      const waiter = pending.get(id);
+      pending.delete(id);
+      clearTimeout(waiter?.timer);
+      if (error) waiter?.reject(new Error(error));
+      else waiter?.resolve(result);
+    });
+    child.once('exit', (code) => {
+      const err = new Error(`load generator exited (${code}): ${stderrOf(child)}`);
+      clearTimeout(timer);
+      reject(err);
+      for (const waiter of pending.values()) (clearTimeout(waiter.timer), waiter.reject(err));
+      pending.clear();
+    });
+  });
+}
+
+const connectArgs = (server: RunningServer, count: number, prefix: string) =>
+  ({ url: server.url, ready: server.def.ready, count, prefix, window: CONNECT_WINDOW, timeoutMs: CONNECT_TIMEOUT_MS });
+
+// ---- message rate steps
+
+export interface Rig { server: RunningServer; rx: Load; tx: Load; receivers: number; close(): void }
+
+/** A fresh server, `receivers` clients in one process and `senders` in another; close() kills the server first. */
+export async function openRig(key: ServerKey, receivers: number, senders: number): Promise<Rig> {
+  const stops: (() => void)[] = [];
+  const close = () => stops.splice(0).forEach((stop) => stop());
+  try {
+    const server = await startServer(key);
+    stops.push(server.stop);
+    const rx = await startLoad();
+    stops.push(rx.stop);
+    await rx.call('guard', { pgids: [server.pid], dirs: [server.dataDir] });
+    const tx = await startLoad();
+    stops.push(tx.stop);
+    const r = await rx.call<ConnectResult>('connect', connectArgs(server, receivers, 'r'));
+    const s = await tx.call<ConnectResult>('connect', connectArgs(server, senders, 's'));
+    if (r.failed || s.failed) throw new Error(`${SERVERS[key].label}: ${r.failed + s.failed} clients could not connect`);
+    return { server, rx, tx, receivers, close };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}
+
+export interface Step extends Stats {
+  rate: number; seconds: number; sent: number; expected: number; deliveredRatio: number;
+  deliveriesPerSec: number; cpuUsPerDelivery: number; serverCpuPct: number; loadCpuPct: number; isSustained: boolean;
+}
+
+/** Sends `rate` group messages a second for `seconds`, then waits for them to arrive everywhere. */
+export async function step(rig: Rig, rate: number, seconds: number): Promise<Step> {
+  const { server, rx, tx, receivers } = rig;
+  await rx.call('reset', { since: nowMs() });
+  const [cpu0, load0, t0] = [server.cpu(), cpuMicros(rx.pid), nowMs()];
+  const { sent, ms } = await tx.call<SendResult>('send', { rate, seconds }, seconds * 1000 + 30_000);
+  const expected = sent * receivers;
+  const stats = await rx.call<Stats>('waitCount', { target: expected, idleMs: DRAIN_IDLE_MS, timeoutMs: DRAIN_MAX_MS });
+  const wallUs = (nowMs() - t0) * 1000;
+  const [cpu, load] = [server.cpu() - cpu0, cpuMicros(rx.pid) - load0];
+  const deliveredRatio = expected ? stats.count / expected : 0;
+  return {
+    ...stats, rate, seconds, sent, expected, deliveredRatio,
+    deliveriesPerSec: stats.count / (Math.max(seconds * 1000, ms) / 1000),
+    cpuUsPerDelivery: stats.count ? cpu / stats.count : NaN,
+    serverCpuPct: (100 * cpu) / wallUs, loadCpuPct: (100 * load) / wallUs,
+    isSustained: stats.p99 <= P99_LIMIT_MS && deliveredRatio >= MIN_DELIVERED && stats.dropped === 0,
+  };
+}
+
+/**
+ * Geometric steps up to the first failure, then bisection: the highest sustained delivery rate.
+ * A failing step is run once more before it counts: on a shared machine one stall can cost a p99.
+ */
+export async function ramp(rig: Rig, start: number, seconds: number, maxSteps: number) {
+  const steps: Step[] = [];
+  let [lo, hi, rate] = [0, Infinity, start];
+  let best: Step | null = null;
+  while (steps.length < maxSteps && rate >= RAMP_MIN_RATE) {
+    let s = await step(rig, Math.round(rate), seconds);
+    steps.push(s);
+    if (!s.isSustained && steps.length < maxSteps) {
+      await rig.rx.call('waitCount', { target: Infinity, idleMs: 300, timeoutMs: DRAIN_MAX_MS }); // let the backlog drain
+      steps.push((s = await step(rig, Math.round(rate), seconds)));
+    }
+    if (s.isSustained) {
+      lo = rate;
+      if (!best || s.deliveriesPerSec > best.deliveriesPerSec) best = s;
+    } else {
+      hi = rate;
+      await rig.rx.call('waitCount', { target: Infinity, idleMs: 300, timeoutMs: DRAIN_MAX_MS });
+    }
+    if (hi === Infinity) rate = lo * RAMP_FACTOR;
+    else if (lo === 0) rate = hi / RAMP_FACTOR;
+    else if (hi / lo <= RAMP_RESOLUTION) break;
+    else rate = Math.sqrt(lo * hi);
+  }
+  return { steps, best };
+}
+
+// ---- connect storm, and the memory the idle connections keep
+
+export interface Storm { count: number; connected: number; failed: number; isComplete: boolean; seconds: number; serverCpuS: number; rssBefore: number; rssAfter: number; bytesPerConn: number }
+
+/**
+ * A fresh server; `count` clients connect at once (up to the window in flight), given up after `capMs`
+ * (the tutorial's storm is quadratic); once they settle, the RSS growth per connection.
+ */
+export async function connectStorm(key: ServerKey, count: number, capMs: number, settleMs = SETTLE_MS): Promise<Storm> {
+  const server = await startServer(key);
+  let rx: Load | undefined;
+  try {
+    rx = await startLoad();
+    await rx.call('guard', { pgids: [server.pid], dirs: [server.dataDir] });
+    await sleep(settleMs);
+    const [rssBefore, cpu0] = [server.rss(), server.cpu()];
+    const r = await rx.call<ConnectResult>('connect', { ...connectArgs(server, count, 'c'), timeoutMs: capMs }, capMs + 10_000);
+    const serverCpuS = (server.cpu() - cpu0) / 1e6;
+    await sleep(settleMs);
+    const rssAfter = server.rss();
+    return { count, ...r, isComplete: r.connected === count, seconds: r.ms / 1000, serverCpuS, rssBefore, rssAfter, bytesPerConn: r.connected ? (rssAfter - rssBefore) / r.connected : NaN };
+  } finally {
+    server.stop(); // first: a server that outlives its clients would broadcast 5,000 leaves
+    rx?.stop();
+  }
+}

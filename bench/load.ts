@@ -1,0 +1,181 @@
+// The load generator: a child process driven over IPC. Its clients speak Engine.IO v4 / Socket.IO v5
+// (or plain WebSocket) directly on `ws`, count `textmsg` frames and time them without parsing JSON.
+import { rmSync } from 'node:fs';
+import WebSocket from 'ws';
+import { nowMs, type ConnectArgs, type ConnectResult, type SendResult, type Stats } from './clock.ts';
+
+const WS_OPTIONS = { perMessageDeflate: false, skipUTF8Validation: true };
+const TEXTMSG = Buffer.from('42["textmsg"');
+const WELCOME = Buffer.from('42["welcome"');
+const ONLINE = Buffer.from('42["online"');
+const STAMP = Buffer.from('"t:'); // content "t:<ms>"; no other field of a TextMsg can hold it
+const BUCKET_MS = 0.05;
+const BUCKETS = 200_000; // 10 s of latency; slower frames land in the last bucket
+const MAX_PER_TICK = 2000; // a stalled sender catches up at most this much at once
+const POLL_MS = 20;
+
+const clients: WebSocket[] = [];
+const ready: WebSocket[] = [];
+const histogram = new Uint32Array(BUCKETS);
+let since = Infinity; // frames stamped earlier belong to an earlier step
+let count = 0, stale = 0, dropped = 0, sumMs = 0, maxMs = 0;
+const closedByUs = new WeakSet<WebSocket>();
+
+const startsWith = (data: Buffer, prefix: Buffer) =>
+  data.length >= prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+
+/** The number written at `i` ("123.456"), read byte by byte: no string is made. */
+function toStamp(data: Buffer, i: number): number {
+  let whole = 0, fraction = 0, scale = 1;
+  for (; i < data.length && data[i] >= 0x30 && data[i] <= 0x39; i++) whole = whole * 10 + data[i] - 0x30;
+  if (data[i] === 0x2e) for (i++; i < data.length && data[i] >= 0x30 && data[i] <= 0x39; i++) fraction += (data[i] - 0x30) * (scale /= 10);
+  return whole + fraction;
+}
+
+function onTextMsg(data: Buffer) {
+  const at = data.indexOf(STAMP, TEXTMSG.length);
+  if (at < 0) return;
+  const stamp = toStamp(data, at + STAMP.length);
+  if (stamp < since) return void stale++;
+  const ms = nowMs() - stamp;
+  count++;
+  sumMs += ms;
+  if (ms > maxMs) maxMs = ms;
+  histogram[Math.min(BUCKETS - 1, Math.max(0, Math.floor(ms / BUCKET_MS)))]++;
+}
+
+function openClient(url: string, want: ConnectArgs['ready'], name: string, settle: (isOk: boolean) => void) {
+  const ws = new WebSocket(url, WS_OPTIONS);
+  let isSettled = false;
+  const done = (isOk: boolean) => {
+    if (isSettled) return;
+    isSettled = true;
+    if (isOk) ready.push(ws);
+    settle(isOk);
+  };
+  clients.push(ws);
+  ws.on('error', () => done(false));
+  ws.on('close', () => { if (isSettled && !closedByUs.has(ws)) dropped++; done(false); });
+  ws.on('open', () => { if (want === 'open') done(true); });
+  ws.on('message', (data: Buffer) => {
+    if (data[0] === 0x34 && data[1] === 0x32) { // "42": an event
+      if (startsWith(data, TEXTMSG)) return onTextMsg(data); // the hot path
+      if (!isSettled && ((want === 'welcome' && startsWith(data, WELCOME)) || (want === 'online' && startsWith(data, ONLINE)))) done(true);
+    } else if (data[0] === 0x32) ws.send('3'); // ping -> pong
+    else if (data[0] === 0x30) ws.send(`40${JSON.stringify({ name, avatar: 'cat' })}`); // open -> CONNECT with auth
+    else if (data[0] === 0x34 && data[1] === 0x30 && want === 'connect') done(true);
+    else if (data[0] === 0x34 && data[1] === 0x34) done(false); // connect_error
+  });
+}
+
+/** Opens `count` clients, at most `window` handshakes in flight (past the listen backlog, SYNs would be dropped and retried a second later). */
+function connect({ url, ready: want, count: total, prefix, window, timeoutMs }: ConnectArgs): Promise<ConnectResult> {
+  return new Promise((resolve) => {
+    const t0 = nowMs();
+    let started = 0, connected = 0, failed = 0, inFlight = 0, isDone = false;
+    const finish = () => {
+      if (isDone) return;
+      isDone = true;
+      clearTimeout(timer);
+      resolve({ connected, failed: total - connected, ms: nowMs() - t0 });
+    };
+    const settle = (isOk: boolean) => {
+      inFlight--;
+      isOk ? connected++ : failed++;
+      if (connected + failed >= total) finish();
+      else pump();
+    };
+    const pump = () => {
+      while (!isDone && inFlight < window && started < total) {
+        inFlight++;
+        openClient(url, want, `${prefix}${started++}`, settle);
+      }
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    pump();
+    if (total === 0) finish();
+  });
+}
+
+/** Sends `rate` group messages a second for `seconds`, round robin over the ready clients, each stamped when sent. */
+function send({ rate, seconds }: { rate: number; seconds: number }): Promise<SendResult> {
+  return new Promise((resolve) => {
+    const total = Math.round(rate * seconds);
+    const deadline = seconds * 1000 + 5000;
+    const t0 = nowMs();
+    let sent = 0;
+    const tick = () => {
+      const elapsed = nowMs() - t0;
+      let due = Math.min(total, Math.floor((elapsed * rate) / 1000) + 1) - sent;
+      for (due = Math.min(due, MAX_PER_TICK); due > 0 && ready.length; due--) {
+        ready[sent++ % ready.length].send(`42["textmsg",{"content":"t:${nowMs().toFixed(3)}"}]`);
+      }
+      if (sent < total && elapsed < deadline && ready.length) return;
+      clearInterval(timer);
+      resolve({ sent, ms: nowMs() - t0 });
+    };
+    const timer = setInterval(tick, 1);
+    tick();
+  });
+}
+
+function reset(args: { since: number }) {
+  since = args.since;
+  count = stale = dropped = sumMs = maxMs = 0;
+  histogram.fill(0);
+}
+
+function percentile(q: number): number {
+  const rank = Math.ceil(q * count);
+  for (let i = 0, seen = 0; i < BUCKETS; i++) if ((seen += histogram[i]) >= rank && rank > 0) return (i + 0.5) * BUCKET_MS;
+  return 0;
+}
+
+const stats = (): Stats => ({ count, stale, dropped, p50: percentile(0.5), p99: percentile(0.99), max: maxMs, mean: count ? sumMs / count : 0 });
+
+/** Resolves once `target` frames are counted, or no frame came for `idleMs`, or after `timeoutMs`. */
+function waitCount({ target, idleMs, timeoutMs }: { target: number; idleMs: number; timeoutMs: number }): Promise<Stats> {
+  return new Promise((resolve) => {
+    const t0 = nowMs();
+    let last = -1, lastAt = t0;
+    const timer = setInterval(() => {
+      const now = nowMs(), seen = count + stale;
+      if (seen !== last) [last, lastAt] = [seen, now];
+      if (count < target && now - lastAt < idleMs && now - t0 < timeoutMs) return;
+      clearInterval(timer);
+      resolve(stats());
+    }, POLL_MS);
+  });
+}
+
+function close() {
+  for (const ws of clients) {
+    closedByUs.add(ws);
+    ws.terminate();
+  }
+  clients.length = ready.length = 0;
+  return {};
+}
+
+let guarded = { pgids: [] as number[], dirs: [] as string[] };
+/** What to kill and remove if the driver dies without a word (it cannot catch SIGKILL). */
+function guard(args: typeof guarded) {
+  guarded = args;
+  return {};
+}
+
+const COMMANDS: Record<string, (args: never) => unknown> = { connect, send, reset, stats, waitCount, close, guard };
+
+process.on('message', async ({ id, cmd, args }: { id: number; cmd: string; args: unknown }) => {
+  try {
+    process.send!({ id, result: await COMMANDS[cmd](args as never) });
+  } catch (err) {
+    process.send!({ id, error: String((err as Error)?.stack ?? err) });
+  }
+});
+process.on('disconnect', () => { // the driver is gone: so are we, and the server we were loading
+  for (const pgid of guarded.pgids) try { process.kill(-pgid, 'SIGKILL'); } catch {}
+  for (const dir of guarded.dirs) rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+});
+process.send!({ id: 0, result: 'ready' });

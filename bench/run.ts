@@ -1,0 +1,94 @@
+// `npm run bench [-- --quick] [-- --repeat N] [-- --servers ours,bare]`: the four servers one after
+// another under the same load; one table on stdout, progress on stderr, results in bench/results/.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { connectStorm, openRig, ramp, step, type Step } from './driver.ts';
+import { machine, summarize, toMachineLine, toMarkdown, type Config, type Round, type ServerRound } from './report.ts';
+import { killAll, ROOT, SERVER_KEYS, SERVERS, type ServerKey } from './servers.ts';
+
+const FULL: Config = {
+  receivers: 1000, senders: 4, rate: 40, warmupS: 3, measureS: 10,
+  rampStart: 60, rampS: 5, rampSteps: 10, storm: 5000, stormCapS: 30, settleMs: 3000,
+};
+const QUICK: Config = {
+  receivers: 300, senders: 2, rate: 40, warmupS: 1, measureS: 3,
+  rampStart: 60, rampS: 2, rampSteps: 6, storm: 1000, stormCapS: 10, settleMs: 1000,
+};
+const MAX_REPEAT = 9;
+const RESULTS = join(ROOT, 'bench', 'results');
+
+const log = (line: string) => console.error(line);
+const toStepLine = (s: Step) =>
+  `${s.rate} msg/s: ${Math.round(s.deliveriesPerSec)} deliveries/s, ${s.cpuUsPerDelivery.toFixed(2)} µs CPU each, ` +
+  `p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, delivered ${s.deliveredRatio.toFixed(4)}, ` +
+  `server ${Math.round(s.serverCpuPct)}% / receivers ${Math.round(s.loadCpuPct)}% CPU${s.isSustained ? '' : '  (not sustained)'}`;
+
+async function measureRates(key: ServerKey, c: Config): Promise<Omit<ServerRound, 'storm'>> {
+  const rig = await openRig(key, c.receivers, c.senders);
+  try {
+    await step(rig, c.rate, c.warmupS); // JIT and buffers warm up; not counted
+    const main = await step(rig, c.rate, c.measureS);
+    log(`  ${toStepLine(main)}`);
+    const found = await ramp(rig, c.rampStart, c.rampS, c.rampSteps);
+    found.steps.forEach((s) => log(`  ramp ${toStepLine(s)}`));
+    return { main, ramp: found };
+  } finally {
+    rig.close();
+  }
+}
+
+function parseOptions() {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, repeat: { type: 'string', default: '1' }, servers: { type: 'string' } } });
+  const repeat = Math.min(MAX_REPEAT, Math.max(1, Math.floor(Number(values.repeat)) || 1));
+  const keys = values.servers ? SERVER_KEYS.filter((k) => values.servers!.split(',').includes(k)) : SERVER_KEYS;
+  if (!keys.length) throw new Error(`--servers takes a comma-separated list of ${SERVER_KEYS.join(', ')}`);
+  return { isQuick: values.quick, repeat, keys, isFull: !values.quick && keys.length === SERVER_KEYS.length };
+}
+
+function writeAtomic(file: string, text: string) {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+async function main() {
+  const { isQuick, repeat, keys, isFull } = parseOptions();
+  const config = isQuick ? QUICK : FULL;
+  const t0 = Date.now();
+  const rounds: Round[] = [];
+  for (let r = 0; r < repeat; r++) {
+    const order = r % 2 ? [...keys].reverse() : keys; // alternate, so no server always runs first
+    const round: Round = {};
+    const rates: Partial<Record<ServerKey, Omit<ServerRound, 'storm'>>> = {};
+    for (const key of order) {
+      log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: ${config.receivers} receivers, ${config.senders} senders`);
+      rates[key] = await measureRates(key, config);
+    }
+    for (const key of order) {
+      const storm = await connectStorm(key, config.storm, config.stormCapS * 1000, config.settleMs);
+      log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: storm ${storm.connected}/${storm.count} in ${storm.seconds.toFixed(2)} s, ` +
+        `${(storm.bytesPerConn / 1024).toFixed(1)} KB per connection`);
+      round[key] = { ...rates[key]!, storm };
+    }
+    rounds.push(round);
+  }
+
+  const summary = summarize(rounds, keys);
+  const date = new Date().toISOString().slice(0, 10);
+  const info = machine();
+  const machineLine = toMachineLine(info, date, repeat);
+  const table = toMarkdown(summary, keys, config);
+  const seconds = Math.round((Date.now() - t0) / 1000);
+  console.log(`\n${table}\n${machineLine}\nRun time: ${seconds} s.`);
+
+  mkdirSync(RESULTS, { recursive: true });
+  const name = `${date}${isQuick ? '-quick' : isFull ? '' : '-partial'}.json`;
+  writeAtomic(join(RESULTS, name), JSON.stringify({ date, machine: info, config, repeat, seconds, summary, rounds }, null, 1) + '\n');
+  if (isFull) writeAtomic(join(RESULTS, 'latest.md'), `${table}\n${machineLine}\n`);
+  log(`wrote bench/results/${name}${isFull ? ' and bench/results/latest.md' : ''}`);
+}
+
+main().then(
+  () => { killAll(); process.exit(0); },
+  (err) => { console.error(err); killAll(); process.exit(1); },
+);

@@ -1,0 +1,137 @@
+// The servers under test, how each one is started, and what its process tree costs (read from /proc).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sleep, type Ready } from './clock.ts';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const HOST = '127.0.0.1';
+const START_TIMEOUT_MS = 30_000;
+const TICK_US = 1e6 / (Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100);
+
+export type ServerKey = 'ours' | 'bare' | 'tutorial' | 'raw';
+export interface ServerDef { label: string; script: string; ready: Ready }
+
+// Every server runs as `node --import tsx <script>`: the same loader cost, and the measured pid is the server.
+export const SERVERS: Record<ServerKey, ServerDef> = {
+  ours: { label: 'ours (server.ts)', script: 'server.ts', ready: 'welcome' },
+  bare: { label: 'bare Socket.IO', script: 'bench/bare-socketio.ts', ready: 'connect' },
+  tutorial: { label: 'tutorial Socket.IO', script: 'bench/tutorial-socketio.ts', ready: 'online' },
+  raw: { label: 'raw ws', script: 'bench/raw-ws.ts', ready: 'open' },
+};
+export const SERVER_KEYS = Object.keys(SERVERS) as ServerKey[];
+
+// ---- children: each in its own process group, all killed (and their data dirs removed) when we exit, however we exit
+
+const children = new Set<ChildProcess>();
+const dataDirs = new Set<string>();
+
+/** Kills the child's whole process group (it may have children of its own). */
+export function killGroup(child: ChildProcess) {
+  children.delete(child);
+  try { process.kill(-child.pid!, 'SIGKILL'); } catch {} // already gone
+}
+
+function removeDir(dir: string) {
+  dataDirs.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export const killAll = () => {
+  [...children].forEach(killGroup);
+  [...dataDirs].forEach(removeDir);
+};
+process.once('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => { killAll(); process.exit(130); });
+
+/** `node --import tsx script` under bash only to raise the descriptor limit (exec keeps the pid). */
+export function spawnNode(script: string, env: Record<string, string> = {}, isIpc = false): ChildProcess {
+  const child = spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'bash', process.execPath, '--import', 'tsx', script], {
+    cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'ignore', 'pipe', ...(isIpc ? ['ipc' as const] : [])],
+  });
+  children.add(child);
+  let tail = '';
+  child.stderr!.on('data', (chunk: Buffer) => { tail = (tail + chunk).slice(-2000); });
+  child.once('exit', () => children.delete(child));
+  Object.defineProperty(child, 'stderrTail', { get: () => tail });
+  return child;
+}
+
+export const stderrOf = (child: ChildProcess): string => (child as ChildProcess & { stderrTail?: string }).stderrTail ?? '';
+
+// ---- /proc: CPU and RSS summed over a process tree
+
+function readProcs(): Map<number, { ppid: number; ticks: number }> {
+  const procs = new Map<number, { ppid: number; ticks: number }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const fields = readFileSync(`/proc/${name}/stat`, 'latin1').split(') ').pop()!.split(' ');
+      // after "pid (comm) ": state ppid … utime(14) stime(15) cutime(16) cstime(17), counted from 3
+      procs.set(Number(name), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]) });
+    } catch {} // exited while we looked
+  }
+  return procs;
+}
+
+function treeOf(root: number, procs = readProcs()): number[] {
+  const tree = [root];
+  for (let i = 0; i < tree.length && i < 1000; i++) for (const [pid, p] of procs) if (p.ppid === tree[i]) tree.push(pid);
+  return tree.filter((pid) => procs.has(pid));
+}
+
+/** CPU time (user + system, reaped children included) of the tree, in microseconds. */
+export function cpuMicros(root: number): number {
+  const procs = readProcs();
+  return treeOf(root, procs).reduce((sum, pid) => sum + procs.get(pid)!.ticks, 0) * TICK_US;
+}
+
+/** Resident memory of the tree, in bytes. */
+export function rssBytes(root: number): number {
+  return treeOf(root).reduce((sum, pid) => {
+    try { return sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1] ?? 0) * 1024; } catch { return sum; }
+  }, 0);
+}
+
+// ---- one server
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().once('error', reject).listen(0, HOST, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const isListening = (port: number) => new Promise<boolean>((resolve) => {
+  const socket = connect(port, HOST, () => { socket.destroy(); resolve(true); }).once('error', () => resolve(false));
+});
+
+export interface RunningServer { key: ServerKey; def: ServerDef; pid: number; url: string; dataDir: string; cpu(): number; rss(): number; stop(): void }
+
+/** Starts a fresh server (ours with an empty DATA_DIR and no rate limit) and resolves once it accepts connections. */
+export async function startServer(key: ServerKey): Promise<RunningServer> {
+  const def = SERVERS[key];
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'chat-bench-'));
+  dataDirs.add(dataDir);
+  const child = spawnNode(def.script, { PORT: String(port), HOST, DATA_DIR: dataDir, RATE_LIMIT: 'off' });
+  const stop = () => {
+    killGroup(child);
+    removeDir(dataDir);
+  };
+  const t0 = Date.now();
+  while (!(await isListening(port))) {
+    if (child.exitCode !== null || Date.now() - t0 > START_TIMEOUT_MS) {
+      stop();
+      throw new Error(`${def.label} did not start: ${stderrOf(child) || `exit ${child.exitCode}`}`);
+    }
+    await sleep(100);
+  }
+  const pid = child.pid!;
+  return { key, def, pid, dataDir, url: `ws://${HOST}:${port}${key === 'raw' ? '/' : '/socket.io/?EIO=4&transport=websocket'}`, cpu: () => cpuMicros(pid), rss: () => rssBytes(pid), stop };
+}

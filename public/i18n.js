@@ -1,0 +1,147 @@
+// Every interface string, one dictionary per language, plus the helpers both pages share.
+export const STRINGS = {
+  en: {
+    appName: 'Class chat',
+    loginTitle: 'Join the class chat',
+    loginIntro: 'Pick a nickname and an animal, then chat with your class.',
+    nickname: 'Nickname',
+    nicknameHint: '1 to 24 characters, any language.',
+    avatar: 'Avatar',
+    join: 'Join the chat',
+    language: 'Language',
+    cat: 'Cat', dog: 'Dog', fox: 'Fox', panda: 'Panda', owl: 'Owl',
+    frog: 'Frog', rabbit: 'Rabbit', bear: 'Bear', penguin: 'Penguin', tiger: 'Tiger',
+    people: 'People',
+    close: 'Close',
+    chats: 'Chats',
+    group: 'Group',
+    groupTitle: 'Group chat',
+    groupNote: 'Everyone online can read this.',
+    online: 'Online',
+    onlineLabel: 'online',
+    you: '{name} (you)',
+    privateWith: 'Private chat with {name}',
+    privateNote: 'Only you and {name} can see this conversation.',
+    backToGroup: 'Back to group',
+    unread: '{count} unread',
+    message: 'Message (Enter sends, Shift+Enter starts a new line)',
+    placeholder: 'Message…',
+    send: 'Send',
+    emoji: 'Insert emoji',
+    newMessages: 'New messages ↓',
+    sending: 'Sending…',
+    sent: 'Sent',
+    failed: 'Not sent',
+    retry: 'Retry',
+    rate_limited: 'Not sent: too fast, wait a moment',
+    not_online: 'Not sent: {name} is offline',
+    too_long: 'Not sent: too long',
+    empty: 'Not sent: empty',
+    invalid_message: 'Not sent',
+    timeout: 'Not sent: no answer from the server',
+    typing1: '{a} is typing…',
+    typing2: '{a} and {b} are typing…',
+    typingMany: 'Several people are typing…',
+    joined: '{name} joined',
+    left: '{name} left',
+    connecting: 'Connecting…',
+    offline: 'Connection lost. Reconnecting… Your messages will be sent when it is back.',
+    restarting: 'The server is restarting. Reconnecting…',
+    backToLogin: 'Choose another nickname',
+    emptyLog: 'No messages yet. Say hello! 👋',
+  },
+  zh: {
+    appName: '课堂聊天',
+    loginTitle: '加入课堂聊天',
+    loginIntro: '起一个昵称，选一个小动物，就可以和同学聊天了。',
+    nickname: '昵称',
+    nicknameHint: '1 到 24 个字符，任何语言都可以。',
+    avatar: '头像',
+    join: '进入聊天',
+    language: '语言',
+    cat: '猫', dog: '狗', fox: '狐狸', panda: '熊猫', owl: '猫头鹰',
+    frog: '青蛙', rabbit: '兔子', bear: '熊', penguin: '企鹅', tiger: '老虎',
+    people: '成员',
+    close: '关闭',
+    chats: '会话',
+    group: '群聊',
+    groupTitle: '群聊',
+    groupNote: '所有在线的人都能看到。',
+    online: '在线',
+    onlineLabel: '人在线',
+    you: '{name}（我）',
+    privateWith: '与 {name} 私聊',
+    privateNote: '只有你和 {name} 能看到这段对话。',
+    backToGroup: '返回群聊',
+    unread: '{count} 条未读',
+    message: '消息（Enter 发送，Shift+Enter 换行）',
+    placeholder: '输入消息…',
+    send: '发送',
+    emoji: '插入表情',
+    newMessages: '有新消息 ↓',
+    sending: '发送中…',
+    sent: '已发送',
+    failed: '发送失败',
+    retry: '重试',
+    rate_limited: '发送失败：太快了，请稍等',
+    not_online: '发送失败：{name} 不在线',
+    too_long: '发送失败：消息太长',
+    empty: '发送失败：消息为空',
+    invalid_message: '发送失败',
+    timeout: '发送失败：服务器没有响应',
+    typing1: '{a} 正在输入…',
+    typing2: '{a} 和 {b} 正在输入…',
+    typingMany: '好几个人正在输入…',
+    joined: '{name} 加入了聊天',
+    left: '{name} 离开了',
+    connecting: '正在连接…',
+    offline: '连接已断开，正在重新连接…恢复后会自动发送你的消息。',
+    restarting: '服务器正在重启，正在重新连接…',
+    backToLogin: '换一个昵称',
+    emptyLog: '还没有消息，打个招呼吧！👋',
+  },
+};
+
+export const AVATARS = ['cat', 'dog', 'fox', 'panda', 'owl', 'frog', 'rabbit', 'bear', 'penguin', 'tiger'];
+export const toAvatar = (id) => (AVATARS.includes(id) ? id : 'cat');
+export const avatarUrl = (id) => `avatars/${toAvatar(id)}.svg`;
+
+/** localStorage that never throws (private mode, disabled storage, quota). */
+export const store = {
+  get(key) { try { return localStorage.getItem(key); } catch { return null; } },
+  set(key, value) { try { localStorage.setItem(key, value); } catch {} },
+};
+
+const toLang = (tag) => (String(tag).toLowerCase().startsWith('zh') ? 'zh' : 'en');
+let lang = toLang(store.get('chat.lang') ?? navigator.language);
+export const getLang = () => lang;
+
+/** The string `key` with `{var}` filled from `vars` (an element's dataset works too). */
+export function t(key, vars = {}) {
+  const text = STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => vars[name] ?? '');
+}
+
+const ATTRS = { label: 'aria-label', placeholder: 'placeholder', alt: 'alt', title: 'title' };
+
+/** Fills every `data-i18n*` element under `root`; dynamic elements keep their variables in data-*. */
+export function translate(root = document) {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n, el.dataset);
+  for (const [hook, attr] of Object.entries(ATTRS)) {
+    const key = 'i18n' + hook[0].toUpperCase() + hook.slice(1);
+    for (const el of root.querySelectorAll(`[data-i18n-${hook}]`)) el.setAttribute(attr, t(el.dataset[key], el.dataset));
+  }
+}
+
+/** Wires a `<select>` of languages: shows the current one, switches, remembers, then calls `onChange`. */
+export function bindLanguageSelect(select, onChange = () => {}) {
+  select.value = lang;
+  select.addEventListener('change', () => {
+    lang = toLang(select.value);
+    store.set('chat.lang', lang);
+    translate();
+    onChange(lang);
+  });
+  translate();
+}

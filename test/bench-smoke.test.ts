@@ -1,0 +1,59 @@
+// The benchmark, small: a few hundred of its lightweight clients against our server and bare
+// Socket.IO for a few seconds. Asserts that everything is delivered and everything is stopped, never timings.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { connectStorm, openRig, step } from '../bench/driver.ts';
+import { SERVERS, type ServerKey } from '../bench/servers.ts';
+import { sleep } from '../bench/clock.ts';
+
+const RECEIVERS = 200;
+const SENDERS = 2;
+const RATE = 20; // group messages a second
+const SECONDS = 2;
+const STORM = 300;
+
+const isAlive = (pid: number) => {
+  try { return process.kill(pid, 0); } catch { return false; }
+};
+
+async function assertStopped(pids: number[]) {
+  for (let i = 0; i < 20 && pids.some(isAlive); i++) await sleep(50);
+  assert.equal(pids.filter(isAlive), [], 'every child process is gone');
+}
+
+// ---
+
+const delivery = suite('bench smoke: delivered / expected');
+
+for (const key of ['ours', 'bare'] as ServerKey[]) {
+  delivery(`${SERVERS[key].label}: every group message reaches every receiver`, async () => {
+    const rig = await openRig(key, RECEIVERS, SENDERS);
+    try {
+      const s = await step(rig, RATE, SECONDS);
+      assert.is(s.sent, RATE * SECONDS);
+      assert.is(s.expected, RATE * SECONDS * RECEIVERS);
+      assert.is(s.count, s.expected, 'delivered / expected = 1');
+      assert.is(s.stale, 0);
+      assert.is(s.dropped, 0);
+    } finally {
+      rig.close();
+    }
+    await assertStopped([rig.server.pid, rig.rx.pid, rig.tx.pid]);
+  });
+}
+
+delivery.run();
+
+// ---
+
+const storm = suite('bench smoke: connect storm');
+
+storm(`${SERVERS.ours.label}: every client is welcomed`, async () => {
+  const result = await connectStorm('ours', STORM, 15_000, 200);
+  assert.is(result.connected, STORM);
+  assert.ok(result.isComplete);
+  assert.ok(result.seconds > 0);
+  assert.ok(Number.isFinite(result.bytesPerConn));
+});
+
+storm.run();

@@ -1,0 +1,108 @@
+// Browser test helpers: Debian's Chromium driven by playwright-core against the real server.
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { startServer, type TestServer } from './helpers.ts';
+import type { ChatOptions } from '../server.ts';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const WAIT_MS = 5000;
+
+export const LAPTOP: BrowserContextOptions = { viewport: { width: 1280, height: 800 } };
+export const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+export const SHOTS_DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
+
+/** A uvu suite whose tests count as skipped when there is no Chromium to drive. */
+export function browserSuite(name: string) {
+  const s = suite(name);
+  if (hasChromium) return s;
+  const skipping = ((title: string, fn: () => Promise<void>) => s.skip(title, fn)) as unknown as typeof s;
+  return Object.assign(skipping, { only: s.skip, skip: s.skip, before: s.before, after: s.after, run: s.run });
+}
+
+export interface Chat {
+  server: TestServer;
+  browser: Browser;
+  /** A new person (own browser context) on the chat page, once welcomed. */
+  join(name: string, options?: JoinOptions): Promise<Page>;
+  /** A new page in its own context, not yet anywhere. */
+  newPage(options?: BrowserContextOptions): Promise<Page>;
+  /** Errors the pages threw or CSP refusals they logged; `expected` console noise (a server away) is filtered. */
+  errors: string[];
+}
+interface JoinOptions extends BrowserContextOptions { avatar?: string; isWelcomed?: boolean }
+
+/** Runs `test` against a fresh server and browser, closes both, then checks no page threw. */
+export async function withChat(options: ChatOptions, test: (chat: Chat) => Promise<void>) {
+  const server = await startServer({ rateLimit: false, ...options });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const errors: string[] = [];
+  const newPage = async (contextOptions: BrowserContextOptions = {}) => {
+    const context = await browser.newContext({ ...LAPTOP, locale: 'en-US', ...contextOptions });
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && /Content Security Policy|Uncaught/i.test(msg.text())) errors.push(`console: ${msg.text()}`);
+    });
+    return page;
+  };
+  const join = async (name: string, { avatar = 'cat', isWelcomed = true, ...contextOptions }: JoinOptions = {}) => {
+    const t0 = Date.now();
+    const page = await newPage(contextOptions);
+    const t1 = Date.now();
+    await page.goto(`${server.url}/chat.html?${new URLSearchParams({ name, avatar })}`);
+    const t2 = Date.now();
+    if (isWelcomed) await ready(page);
+    if (process.env.TIMING) console.log(`join ${t1 - t0} ${t2 - t1} ${Date.now() - t2}`);
+    return page;
+  };
+  const started = Date.now();
+  try {
+    await test({ server, browser, join, newPage, errors });
+    if (process.env.TIMING) console.log(`  ${Date.now() - started} ms`);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  assert.equal(errors, [], 'no uncaught errors in the pages');
+}
+
+/** Waits until the page has its welcome: own name shown, no banner. */
+export async function ready(page: Page) {
+  await page.locator('[data-me]:not([hidden])').waitFor({ state: 'attached' }); // hidden by CSS on a phone
+  await page.locator('[data-banner]').waitFor({ state: 'hidden' });
+}
+
+/** Types `text` into the composer and presses Enter. */
+export async function say(page: Page, text: string) {
+  await page.locator('#content').fill(text);
+  await page.locator('#content').press('Enter');
+}
+
+/** The visible log's message with this text (waits for it). */
+export async function message(page: Page, text: string) {
+  const li = page.locator('.log:not([hidden]) [data-text]', { hasText: text }).locator('xpath=ancestor::li[1]');
+  await li.waitFor();
+  return li;
+}
+
+/** Polls `probe` until it returns true; fails with `what` after `ms`. */
+export async function until(what: string, probe: () => Promise<boolean> | boolean, ms = WAIT_MS) {
+  const end = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > end) assert.unreachable(`timed out waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export async function screenshot(page: Page, name: string) {
+  mkdirSync(SHOTS_DIR, { recursive: true });
+  await page.screenshot({ path: `${SHOTS_DIR}${name}.png` });
+}
+
+export const textOf = async (page: Page, selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();

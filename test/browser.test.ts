@@ -1,0 +1,420 @@
+// The pages in real Chromium against the real server: every person is a separate browser context.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Page } from 'playwright-core';
+import { createChatServer } from '../server.ts';
+import { sleep } from './helpers.ts';
+import { browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, SHOTS_DIR, textOf, until, withChat } from './browser-helpers.ts';
+
+if (!hasChromium) {
+  if (process.env.CI) {
+    const missing = suite('chromium');
+    missing('is installed', () => assert.unreachable(`${CHROMIUM} is missing: apt-get install chromium`));
+    missing.run();
+  } else {
+    console.warn(`\n${'!'.repeat(72)}\n  ${CHROMIUM} not found: the browser suites are SKIPPED.\n  Install it with:  sudo apt-get install chromium fonts-noto-cjk\n${'!'.repeat(72)}\n`);
+  }
+}
+
+const peopleNames = (page: Page) => page.locator('[data-list="people"] [data-person]').allTextContents();
+const personButton = (page: Page, name: string) => page.locator('[data-list="people"] [data-person]', { hasText: name });
+const convButton = (page: Page, name: string) => page.locator('[data-list="convs"] [data-conv]', { hasText: name });
+const countOf = (page: Page, text: string) => page.locator('[data-text]', { hasText: text }).count();
+const isFocused = (page: Page, selector: string) => page.evaluate((s) => document.activeElement === document.querySelector(s), selector);
+
+// ---
+
+const login = browserSuite('login page');
+
+login('the form takes nickname and avatar to the chat through the query string, and is remembered', () => withChat({}, async ({ server, newPage }) => {
+  const page = await newPage();
+  await page.goto(`${server.url}/`);
+  assert.is(await page.locator('input[name="avatar"]').count(), 10);
+  await page.getByLabel('Nickname').fill('Alice');
+  await page.locator('label', { has: page.locator('input[value="fox"]') }).click();
+  await screenshot(page, 'login-desktop');
+  await page.getByRole('button', { name: 'Join the chat' }).click();
+  await page.waitForURL(/\/chat\.html\?name=Alice&avatar=fox$/);
+  await ready(page);
+  assert.is(await textOf(page, '[data-me-name]'), 'Alice');
+  assert.match(await page.locator('[data-me-avatar]').getAttribute('src') ?? '', /fox\.svg$/);
+
+  await page.goto(`${server.url}/`);
+  assert.is(await page.getByLabel('Nickname').inputValue(), 'Alice');
+  assert.ok(await page.locator('input[value="fox"]').isChecked());
+}));
+
+login('the phone layout of the login page fits the screen', () => withChat({}, async ({ server, newPage }) => {
+  const page = await newPage(PHONE);
+  await page.goto(`${server.url}/`);
+  await screenshot(page, 'login-phone');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling');
+  assert.ok(await page.getByRole('button', { name: 'Join the chat' }).isVisible());
+}));
+
+login('a nickname in use is refused with the server sentence and a way back', () => withChat({}, async ({ join }) => {
+  await join('Alice');
+  const page = await join('alice', { isWelcomed: false });
+  const refusal = page.locator('[data-refused]');
+  await refusal.waitFor();
+  assert.match(await refusal.textContent() ?? '', 'already used by someone online');
+  assert.match(await page.locator('[data-back]').getAttribute('href') ?? '', /index\.html\?name=alice&avatar=cat/);
+}));
+
+login.run();
+
+// ---
+
+const group = browserSuite('group chat');
+
+group('messages go both ways, own on the right, composer keeps focus, Shift+Enter is a new line', () => withChat({}, async ({ join }) => {
+  const alice = await join('Alice');
+  const bob = await join('Bob', { avatar: 'dog' });
+  await say(alice, 'Hello class');
+  const mine = await message(alice, 'Hello class');
+  await until('Alice sees her message as sent', async () => (await mine.getAttribute('data-state')) === 'sent');
+  assert.ok(await mine.evaluate((li) => li.classList.contains('own')));
+  assert.is(await alice.locator('#content').inputValue(), '');
+  assert.ok(await isFocused(alice, '#content'), 'the composer keeps the focus');
+
+  const theirs = await message(bob, 'Hello class');
+  assert.not.ok(await theirs.evaluate((li) => li.classList.contains('own')));
+  assert.is(await theirs.locator('[data-name]').textContent(), 'Alice');
+  assert.ok(await theirs.locator('time').textContent());
+
+  const box = bob.locator('#content');
+  await box.click();
+  await box.pressSequentially('line one');
+  await box.press('Shift+Enter');
+  await box.pressSequentially('line two');
+  await box.press('Enter');
+  const reply = await message(alice, 'line two');
+  assert.is(await reply.locator('[data-text]').textContent(), 'line one\nline two');
+  await sleep(200);
+  assert.is(await countOf(alice, 'Hello class'), 1, 'the echo of an acked message is not shown twice');
+}));
+
+group.run();
+
+// ---
+
+const presence = browserSuite('presence');
+
+presence('the online count and the people list follow people coming and going', () => withChat({}, async ({ join }) => {
+  const alice = await join('Alice');
+  await until('count 1', async () => (await textOf(alice, '#online-count')) === '1');
+  assert.match(await textOf(alice, '[data-list="people"]'), 'Alice (you)');
+
+  const bob = await join('Bob', { avatar: 'panda' });
+  await until('count 2', async () => (await textOf(alice, '#online-count')) === '2');
+  await personButton(alice, 'Bob').waitFor();
+  await alice.locator('.notice', { hasText: 'Bob joined' }).waitFor();
+  assert.is(await textOf(bob, '#online-count'), '2');
+  assert.equal(await peopleNames(bob), ['Alice']);
+
+  await bob.context().close();
+  await until('count back to 1', async () => (await textOf(alice, '#online-count')) === '1');
+  await alice.locator('.notice', { hasText: 'Bob left' }).waitFor();
+  assert.equal(await peopleNames(alice), []);
+}));
+
+presence.run();
+
+// ---
+
+const privately = browserSuite('private chat');
+
+privately('a private message reaches only its two people, never a third page', () => withChat({}, async ({ join }) => {
+  const alice = await join('Alice');
+  const bob = await join('Bob', { avatar: 'owl' });
+  const carol = await join('Carol', { avatar: 'frog' });
+  await personButton(alice, 'Bob').click();
+  assert.is(await textOf(alice, '[data-conv-title]'), 'Private chat with Bob');
+  await say(alice, 'secret for bob 🤫');
+  await message(alice, 'secret for bob');
+
+  const badge = convButton(bob, 'Alice').locator('[data-badge]');
+  await badge.waitFor();
+  assert.match(await badge.textContent() ?? '', /^1/);
+  assert.is(await countOf(bob, 'secret for bob'), 1);
+  assert.not.ok(await bob.locator('[data-text]', { hasText: 'secret for bob' }).isVisible(), 'not in the group view');
+  await convButton(bob, 'Alice').click();
+  await message(bob, 'secret for bob');
+  assert.ok(await badge.isHidden(), 'read: badge gone');
+  await say(bob, 'got it');
+  await message(alice, 'got it');
+
+  await alice.getByRole('button', { name: 'Back to group' }).click();
+  await say(alice, 'hello everyone');
+  await message(carol, 'hello everyone');
+  const html = await carol.content();
+  assert.not.ok(html.includes('secret for bob') || html.includes('got it'), 'the third page never holds the private messages');
+  assert.is(await countOf(bob, 'hello everyone'), 1);
+}));
+
+privately.run();
+
+// ---
+
+const markup = browserSuite('markup is text');
+
+markup('HTML typed as a message or a nickname shows literally and never runs', () => withChat({}, async ({ join }) => {
+  const attack = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+  const mallory = await join('<i>Mallory</i>');
+  const bob = await join('Bob');
+  await say(mallory, attack);
+  const li = await message(bob, '<img src=x');
+  assert.is(await li.locator('[data-text]').textContent(), attack);
+  assert.is(await li.locator('[data-name]').textContent(), '<i>Mallory</i>');
+  assert.is(await textOf(bob, '[data-list="people"] [data-person]'), '<i>Mallory</i>');
+  await sleep(300);
+  for (const page of [bob, mallory]) {
+    assert.is(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    assert.is(await page.locator('.log img[src="x"], .log script, .log i, [data-list] i').count(), 0);
+  }
+}));
+
+markup.run();
+
+// ---
+
+const typing = browserSuite('typing indicator');
+
+typing('shows who is typing in the group and privately, and clears when the message arrives', () => withChat({}, async ({ join }) => {
+  const alice = await join('Alice');
+  const bob = await join('Bob');
+  await bob.locator('#content').pressSequentially('hel');
+  await until('Alice sees Bob typing', async () => (await textOf(alice, '[data-typing]')) === 'Bob is typing…');
+  await bob.locator('#content').pressSequentially('lo');
+  await bob.locator('#content').press('Enter');
+  await message(alice, 'hello');
+  assert.is(await textOf(alice, '[data-typing]'), '', 'cleared by the message, not by the timeout');
+
+  await personButton(alice, 'Bob').click();
+  await personButton(bob, 'Alice').click();
+  await sleep(1100); // the server relays typing at most once a second per person
+  await bob.locator('#content').pressSequentially('psst');
+  await until('Alice sees Bob typing privately', async () => (await textOf(alice, '[data-typing]')) === 'Bob is typing…');
+  await alice.getByRole('button', { name: 'Back to group' }).click();
+  assert.is(await textOf(alice, '[data-typing]'), '', 'not shown in the group');
+}));
+
+typing.run();
+
+// ---
+
+const unread = browserSuite('unread');
+
+unread('badges count messages of other conversations; the title counts them while the tab is hidden', () => withChat({}, async ({ join }) => {
+  const alice = await join('Alice');
+  const bob = await join('Bob');
+  await join('Carol');
+  await personButton(alice, 'Carol').click();
+  await say(bob, 'one');
+  await say(bob, 'two');
+  const badge = convButton(alice, 'Group').locator('[data-badge]');
+  await until('group badge 2', async () => (await badge.locator('[aria-hidden]').textContent()) === '2');
+  assert.is(await alice.title(), 'Class chat', 'no count in the title while the tab is visible');
+  await convButton(alice, 'Group').click();
+  assert.ok(await badge.isHidden());
+
+  const setHidden = (isHidden: boolean) => alice.evaluate( // a string: tsx would wrap a nested function in a helper the page lacks
+    `Object.defineProperty(document, 'hidden', { configurable: true, value: ${isHidden} }); document.dispatchEvent(new Event('visibilitychange'))`);
+  await setHidden(true);
+  await say(bob, 'three');
+  await until('title counts while hidden', async () => (await alice.title()) === '(1) Class chat');
+  await setHidden(false);
+  await until('title back', async () => (await alice.title()) === 'Class chat');
+}));
+
+unread.run();
+
+// ---
+
+const delivery = browserSuite('delivery');
+
+delivery('a refused message is marked failed with Retry, and a retry delivers it once', () => withChat({ rateLimit: { burst: 2, perSecond: 1 } }, async ({ join }) => {
+  const alice = await join('Alice');
+  const bob = await join('Bob');
+  for (const text of ['m1', 'm2', 'm3']) await say(alice, text);
+  const third = await message(alice, 'm3');
+  await until('m3 failed', async () => (await third.getAttribute('data-state')) === 'failed');
+  assert.match(await third.textContent() ?? '', 'too fast');
+  await sleep(1100);
+  await third.getByRole('button', { name: 'Retry' }).click();
+  await until('m3 sent', async () => (await third.getAttribute('data-state')) === 'sent');
+  await message(bob, 'm3');
+  for (const text of ['m1', 'm2', 'm3']) {
+    assert.is(await countOf(alice, text), 1);
+    assert.is(await countOf(bob, text), 1);
+  }
+}));
+
+delivery.run();
+
+// ---
+
+const restart = browserSuite('server restart');
+
+restart('the page shows the outage, keeps the draft, sends what was queued, and reconnects by itself', () => withChat({}, async ({ server, join }) => {
+  const alice = await join('Alice');
+  const bob = await join('Bob');
+  await say(alice, 'before restart');
+  await message(bob, 'before restart');
+
+  await server.chat.close();
+  await alice.locator('[data-banner]').waitFor();
+  await bob.locator('[data-banner]').waitFor();
+  await alice.locator('#content').fill('draft survives');
+  await say(bob, 'queued while offline');
+  const queued = await message(bob, 'queued while offline');
+  assert.is(await queued.getAttribute('data-state'), 'sending');
+
+  const next = createChatServer({ dataDir: server.dataDir, rateLimit: false, log: () => {} });
+  await next.listen(server.port);
+  try {
+    await alice.locator('[data-banner]').waitFor({ state: 'hidden', timeout: 10_000 });
+    await bob.locator('[data-banner]').waitFor({ state: 'hidden', timeout: 10_000 });
+    assert.is(await alice.locator('#content').inputValue(), 'draft survives');
+    await until('the queued message is sent', async () => (await queued.getAttribute('data-state')) === 'sent');
+    await message(alice, 'queued while offline');
+    await alice.locator('#content').press('Enter');
+    await message(bob, 'draft survives');
+    assert.is(await countOf(alice, 'before restart'), 1, 'catch-up does not repeat messages');
+    assert.is(await countOf(alice, 'queued while offline'), 1);
+    assert.is(await countOf(bob, 'queued while offline'), 1);
+  } finally {
+    await next.close();
+  }
+}));
+
+restart.run();
+
+// ---
+
+const composer = browserSuite('emoji and scrolling');
+
+composer('the emoji picker inserts at the caret and gives the focus back', () => withChat({}, async ({ join }) => {
+  const alice = await join('Alice');
+  const box = alice.locator('#content');
+  await box.fill('ab');
+  await box.press('ArrowLeft');
+  await alice.getByRole('button', { name: 'Insert emoji' }).click();
+  await alice.locator('#emoji-panel').waitFor();
+  assert.ok(await alice.locator('#emoji-panel [data-emoji]').count() >= 40);
+  await alice.locator('#emoji-panel [data-emoji="🎉"]').click();
+  assert.is(await box.inputValue(), 'a🎉b');
+  assert.ok(await isFocused(alice, '#content'));
+  assert.ok(await alice.locator('#emoji-panel').isHidden());
+}));
+
+composer('new messages stick to the bottom only when the reader is there; otherwise a pill', () => withChat({}, async ({ server, join }) => {
+  const alice = await join('Alice');
+  const bot = server.client({ name: 'Bot' });
+  await new Promise((resolve) => bot.once('welcome', resolve));
+  for (let i = 1; i <= 40; i++) bot.emit('textmsg', { content: `filler ${i}` });
+  await message(alice, 'filler 40');
+  const log = alice.locator('.log:not([hidden])');
+  const isAtBottom = () => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 48);
+  await until('at the bottom', isAtBottom);
+  await log.evaluate((el) => { el.scrollTop = 0; });
+  bot.emit('textmsg', { content: 'while reading above' });
+  await alice.locator('[data-action="bottom"]').waitFor();
+  assert.is(await log.evaluate((el) => el.scrollTop), 0, 'the reader is not moved');
+  await alice.locator('[data-action="bottom"]').click();
+  await until('scrolled down', isAtBottom);
+  assert.ok(await alice.locator('[data-action="bottom"]').isHidden());
+}));
+
+composer.run();
+
+// ---
+
+const language = browserSuite('language');
+
+language('Chinese from the browser language, switchable, remembered; refusals in the same language', () => withChat({}, async ({ server, join }) => {
+  const alice = await join('Alice', { locale: 'zh-CN' });
+  assert.is(await textOf(alice, '.send'), '发送');
+  assert.is(await alice.getAttribute('html', 'lang'), 'zh-CN');
+  await alice.locator('[data-lang]').selectOption('en');
+  assert.is(await textOf(alice, '.send'), 'Send');
+  await alice.reload();
+  await ready(alice);
+  assert.is(await textOf(alice, '.send'), 'Send', 'the choice is remembered');
+
+  const other = await join('ALICE', { locale: 'zh-CN', isWelcomed: false });
+  await other.locator('[data-refused]').waitFor();
+  assert.match(await textOf(other, '[data-refused-text]'), '这个昵称已经有在线的人在用了');
+  await other.locator('[data-back]').click();
+  await other.waitForURL(`${server.url}/index.html?name=ALICE&avatar=cat`);
+  assert.is(await other.locator('#name').inputValue(), 'ALICE');
+}));
+
+language.run();
+
+// ---
+
+const layout = browserSuite('phone and laptop layout');
+
+layout('on a phone the composer is visible and the people list is behind a button', () => withChat({}, async ({ join }) => {
+  const bob = await join('Bob', { avatar: 'bear' });
+  const alice = await join('Alice', { ...PHONE, avatar: 'rabbit' });
+  await say(bob, 'Hi from the laptop 👋');
+  await message(alice, 'Hi from the laptop');
+  const box = await alice.locator('#content').boundingBox();
+  assert.ok(box && box.y > 600 && box.y + box.height <= 844, `composer on screen: ${JSON.stringify(box)}`);
+  assert.ok(await alice.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling');
+  assert.ok(await alice.locator('#sidebar').isHidden());
+  await screenshot(alice, 'chat-phone');
+
+  const toggle = alice.getByRole('button', { name: /People/ });
+  await toggle.tap();
+  assert.is(await toggle.getAttribute('aria-expanded'), 'true');
+  await personButton(alice, 'Bob').waitFor();
+  await screenshot(alice, 'chat-phone-people');
+  await personButton(alice, 'Bob').tap();
+  assert.ok(await alice.locator('#sidebar').isHidden(), 'the drawer closes');
+  assert.is(await textOf(alice, '[data-conv-title]'), 'Private chat with Bob');
+  await alice.locator('#content').fill('hi Bob, from my phone');
+  await alice.getByRole('button', { name: 'Send' }).tap();
+  await convButton(bob, 'Alice').locator('[data-badge]').waitFor();
+  await convButton(bob, 'Alice').click();
+  await message(bob, 'hi Bob, from my phone');
+}));
+
+layout('every control has an accessible name; the laptop view makes a good screenshot', () => withChat({}, async ({ join }) => {
+  const alice = await join('Alice', { avatar: 'fox' });
+  const bob = await join('Bob', { avatar: 'panda' });
+  const lin = await join('林小明', { avatar: 'tiger' });
+  const dana = await join('Dana', { avatar: 'penguin' });
+  await say(bob, 'Good morning everyone! Ready for the quiz? 📚');
+  await message(alice, 'Ready for the quiz');
+  await say(lin, '早上好！我准备好了 😊');
+  await message(alice, '早上好');
+  await say(alice, 'Morning! Can someone share the page number?\nI was late 🙈');
+  await message(bob, 'Can someone share');
+  await say(dana, 'Page 42, exercise 3 ✏️');
+  await message(alice, 'Page 42');
+  await personButton(dana, 'Alice').click();
+  await say(dana, 'Want to work together on it?');
+  await convButton(alice, 'Dana').locator('[data-badge]').waitFor();
+  await sleep(1100); // the server relays typing at most once a second per person
+  await bob.locator('#content').pressSequentially('Sure');
+  await until('typing shown', async () => (await textOf(alice, '[data-typing]')) !== '');
+  await alice.locator('#content').fill('Thanks Dana!');
+  await screenshot(alice, 'chat-desktop');
+  mkdirSync(new URL('../docs/', import.meta.url), { recursive: true });
+  copyFileSync(`${SHOTS_DIR}chat-desktop.png`, new URL('../docs/chat.png', import.meta.url));
+
+  const unnamed = await alice.evaluate(() => [...document.querySelectorAll('button, textarea, select, input, a')]
+    .filter((el) => !(el as HTMLElement).closest('[hidden], template'))
+    .filter((el) => {
+      const labels = (el as HTMLInputElement).labels;
+      return !(el.getAttribute('aria-label') || el.textContent?.trim() || (labels && labels.length));
+    }).map((el) => el.outerHTML));
+  assert.equal(unnamed, []);
+}));
+
+layout.run();
+
