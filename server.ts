@@ -230,9 +230,11 @@ function createMessageLog(file: string, warn: (line: string) => void) {
   return {
     records,
     get lineCount() { return lineCount; },
-    append(lines: string[], done: (err: Error | null) => void) {
+    append(lines: string[]) {
+      if (fd < 0) throw new Error('the message log is closed');
+      const bytes = Buffer.from(lines.join('\n') + '\n');
+      for (let written = 0; written < bytes.length;) written += fs.writeSync(fd, bytes, written);
       lineCount += lines.length;
-      fs.write(fd, lines.join('\n') + '\n', (err) => done(err));
     },
     /** Replaces the file with these lines: written aside, synced, then renamed over. */
     rewrite(lines: string[]) {
@@ -249,6 +251,7 @@ function createMessageLog(file: string, warn: (line: string) => void) {
     close() {
       fs.fsyncSync(fd);
       fs.closeSync(fd);
+      fd = -1; // a late write must fail, not land in whatever file reuses the number
     },
   };
 }
@@ -398,7 +401,7 @@ export function createChatServer(options: ChatOptions = {}) {
     return -1;
   }
 
-  /** A message with only the fields it has, in one shape (same hidden class on the hot path). */
+  /** A message with only the fields it has: no `to: undefined` on the wire. */
   function toTextMsg(id: string, who: UserInfo, ts: number, content: string, to?: string, image?: string): TextMsg {
     const msg: TextMsg = { id, name: who.name, avatar: who.avatar, content, ts };
     if (to !== undefined) msg.to = to;
@@ -439,30 +442,28 @@ export function createChatServer(options: ChatOptions = {}) {
     if (session.cids.size > CID_KEEP) session.cids.delete(session.cids.keys().next().value!);
   }
 
-  // ---- the write path: accepted messages are written in one batch per tick, then delivered and acked
+  // ---- the write path: messages accepted in one turn of the event loop are written together, then delivered
 
   let batch: { entry: Entry; ack?: AckFn }[] = [];
-  let isWriting = false;
-  let drained: (() => void)[] = [];
 
   function commitLater(entry: Entry, ack?: AckFn) {
-    batch.push({ entry, ack });
-    if (!isWriting && batch.length === 1) setImmediate(writeBatch);
+    if (batch.push({ entry, ack }) === 1) setImmediate(commitBatch);
   }
 
-  function writeBatch() {
-    if (isWriting) return;
-    if (!batch.length) return drained.splice(0).forEach((resolve) => resolve());
+  /** One small write per batch (to the page cache, so it outlives a crash of the process), then delivery:
+   * an ack means the message is in the file, and nobody sees a message that could be lost. */
+  function commitBatch() {
     const current = batch;
     batch = [];
-    isWriting = true;
-    messageLog.append(current.map((c) => toRecord(c.entry)), (err) => {
-      isWriting = false;
-      if (err) log(`could not write the message log: ${err.message}`);
-      current.forEach(({ entry, ack }) => deliver(entry, ack));
-      if (needsCompact || messageLog.lineCount > FILE_MAX_LINES) compact();
-      writeBatch();
-    });
+    if (!current.length) return;
+    try {
+      messageLog.append(current.map((c) => toRecord(c.entry)));
+    } catch (err) {
+      log(`could not write the message log: ${(err as Error).message}`);
+      return current.forEach(({ entry, ack }) => failEntry(entry, ack));
+    }
+    current.forEach(({ entry, ack }) => deliver(entry, ack));
+    if (messageLog.lineCount > FILE_MAX_LINES) compact();
   }
 
   function deliver(entry: Entry, ack?: AckFn) {
@@ -471,16 +472,17 @@ export function createChatServer(options: ChatOptions = {}) {
     if (entry.toS) io.to([room(entry.from), room(entry.toS)]).emit('textmsg', entry.msg);
     else io.emit('textmsg', entry.msg);
     const answer: Ack = { ok: true, id: entry.msg.id, ts: entry.msg.ts };
-    ack?.(answer);
-    entry.waiters?.forEach((w) => w(answer));
+    [ack, ...(entry.waiters ?? [])].forEach((answerTo) => answerTo?.(answer));
     entry.waiters = undefined;
   }
 
-  let needsCompact = false;
-  /** Rewrites the log from memory; waits for a write in flight, whose file descriptor it replaces. */
+  /** A message that could not be stored is refused, so the page can offer to retry it. */
+  function failEntry(entry: Entry, ack?: AckFn) {
+    if (entry.cid) sessions.get(entry.from)?.cids.delete(entry.cid);
+    [ack, ...(entry.waiters ?? [])].forEach((answerTo) => answerTo?.({ ok: false, error: 'server_error' }));
+  }
+
   function compact() {
-    needsCompact = isWriting;
-    if (isWriting) return;
     const kept = [group, ...privates.values()].flat().sort((a, b) => a.seq - b.seq);
     messageLog.rewrite(kept.map(toRecord));
     pruneImages();
@@ -593,8 +595,7 @@ export function createChatServer(options: ChatOptions = {}) {
     fs.writeFile(join(imagesDir, file), bytes, (err) => {
       if (!err) return commitLater(entry, ack);
       log(`could not store a picture: ${err.message}`);
-      session.cids.delete(upload.cid);
-      [ack, ...(entry.waiters ?? [])].forEach((answer) => answer?.({ ok: false, error: 'server_error' }));
+      failEntry(entry, ack);
     });
   }
 
@@ -823,17 +824,15 @@ export function createChatServer(options: ChatOptions = {}) {
   }
 
   let closing: Promise<void> | null = null;
-  /** Tells the pages, stops accepting, writes what was accepted, syncs the file. */
+  /** Tells the pages, writes what was accepted, stops accepting, syncs the file. */
   function close(): Promise<void> {
     closing ??= (async () => {
       clearInterval(sweeper);
       if (onlineTimer) clearTimeout(onlineTimer);
       io.emit('restarting');
-      await new Promise<void>((resolve) => {
-        drained.push(resolve);
-        if (!isWriting) writeBatch();
-      });
+      commitBatch();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      commitBatch();
       messageLog.close();
     })();
     return closing;
