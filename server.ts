@@ -110,8 +110,8 @@ interface Session {
   tokens: number; // flood control bucket
   refilledAt: number;
   typingAt: number;
-  cids: Map<string, Entry>;
-  convs: Set<string>; // private conversation keys
+  cids?: Map<string, Entry>; // made on first use: most connections never need them
+  convs?: Set<string>; // private conversation keys
   isTeacher: boolean;
   isMuted: boolean;
   upload?: Upload; // the picture being received
@@ -191,10 +191,8 @@ function isSameSecret(given: unknown, secret: string): boolean {
   return timingSafeEqual(digest(given), digest(secret));
 }
 
-function toLanguage(auth: Record<string, unknown>, headers: IncomingMessage['headers']): 'en' | 'zh' {
-  const asked = auth.lang ?? headers['accept-language'] ?? '';
-  return String(asked).toLowerCase().startsWith('zh') ? 'zh' : 'en';
-}
+/** The page says its language in `auth.lang` (the HTTP request is dropped before the handshake runs). */
+const toLanguage = (auth: Record<string, unknown>): 'en' | 'zh' => (String(auth.lang ?? '').toLowerCase().startsWith('zh') ? 'zh' : 'en');
 
 // --- the message log: one JSON line per message under DATA_DIR, appended in batches
 
@@ -280,7 +278,7 @@ export function createChatServer(options: ChatOptions = {}) {
   function newSession(id: string, name: string, avatar: Avatar): Session {
     const session: Session = {
       id, name, key: toNameKey(name), avatar, sockets: 0, lastSeen: Date.now(),
-      tokens: rate ? rate.burst : 0, refilledAt: Date.now(), typingAt: 0, cids: new Map(), convs: new Set(),
+      tokens: rate ? rate.burst : 0, refilledAt: Date.now(), typingAt: 0,
       isTeacher: false, isMuted: false,
     };
     sessions.set(id, session);
@@ -359,9 +357,9 @@ export function createChatServer(options: ChatOptions = {}) {
 
   function forgetSession(s: Session) {
     sessions.delete(s.id);
-    for (const conv of s.convs) {
+    for (const conv of s.convs ?? []) {
       privates.delete(conv);
-      for (const other of conv.split(' ')) sessions.get(other)?.convs.delete(conv);
+      for (const other of conv.split(' ')) sessions.get(other)?.convs?.delete(conv);
     }
   }
 
@@ -381,13 +379,15 @@ export function createChatServer(options: ChatOptions = {}) {
     if (!conv.length) privates.set(key, conv);
     conv.push(entry);
     if (conv.length > PRIVATE_KEEP) conv.shift();
-    sessions.get(entry.from)?.convs.add(key);
-    sessions.get(entry.toS)?.convs.add(key);
+    for (const id of [entry.from, entry.toS]) {
+      const s = sessions.get(id);
+      if (s) (s.convs ??= new Set()).add(key);
+    }
   }
 
   /** What a (re)connecting person gets: everything after `lastId` if we still have it, else the recent past. */
   function historyFor(session: Session, lastId: unknown): TextMsg[] {
-    const convs = [...session.convs].map((k) => privates.get(k) ?? []);
+    const convs = [...(session.convs ?? [])].map((k) => privates.get(k) ?? []);
     const after = typeof lastId === 'string' ? findSeq(lastId, [group, ...convs]) : -1;
     const pick = (entries: Entry[]) => (after >= 0 ? entries.filter((e) => e.seq > after) : entries);
     const recentGroup = after >= 0 ? group : group.slice(-HISTORY_REPLAY);
@@ -438,8 +438,9 @@ export function createChatServer(options: ChatOptions = {}) {
   }
 
   function rememberCid(session: Session, cid: string, entry: Entry) {
-    session.cids.set(cid, entry);
-    if (session.cids.size > CID_KEEP) session.cids.delete(session.cids.keys().next().value!);
+    const cids = (session.cids ??= new Map());
+    cids.set(cid, entry);
+    if (cids.size > CID_KEEP) cids.delete(cids.keys().next().value!);
   }
 
   // ---- the write path: messages accepted in one turn of the event loop are written together, then delivered
@@ -478,7 +479,7 @@ export function createChatServer(options: ChatOptions = {}) {
 
   /** A message that could not be stored is refused, so the page can offer to retry it. */
   function failEntry(entry: Entry, ack?: AckFn) {
-    if (entry.cid) sessions.get(entry.from)?.cids.delete(entry.cid);
+    if (entry.cid) sessions.get(entry.from)?.cids?.delete(entry.cid);
     [ack, ...(entry.waiters ?? [])].forEach((answerTo) => answerTo?.({ ok: false, error: 'server_error' }));
   }
 
@@ -509,7 +510,7 @@ export function createChatServer(options: ChatOptions = {}) {
     if ((to !== undefined && typeof to !== 'string') || (cid !== undefined && !(typeof cid === 'string' && CID_RE.test(cid)))) {
       return refuse('invalid_message');
     }
-    const seen = cid ? session.cids.get(cid) : undefined;
+    const seen = cid ? session.cids?.get(cid) : undefined;
     if (seen) return answerRetry(seen, ack);
     const content = toContent(rawContent);
     if (content === 'invalid_message' || content === 'empty' || content === 'too_long') return refuse(content);
@@ -563,7 +564,7 @@ export function createChatServer(options: ChatOptions = {}) {
     const session = sessions.get(socket.data.session);
     const chunk = toImageChunk(payload);
     if (!session || !chunk) return refuse('invalid_message');
-    const seen = session.cids.get(chunk.cid);
+    const seen = session.cids?.get(chunk.cid);
     if (seen) return answerRetry(seen, ack);
     if (chunk.total > MAX_IMAGE) return refuse('too_large');
     if (chunk.offset === 0) {
@@ -738,6 +739,26 @@ export function createChatServer(options: ChatOptions = {}) {
     res.type('text/markdown').send(`# Class chat transcript, ${day}\n\n${messages.map(line).join('\n')}\n`);
   }
 
+  // ---- dispatch: one listener shared by every socket (no closures per connection)
+
+  const HANDLERS: Record<string, (socket: ChatSocket, args: unknown[]) => void> = {
+    textmsg: onTextMsg, typing: onTyping, image: onImage, teacher: onTeacher,
+  };
+
+  function onEvent(this: ChatSocket, event: unknown, ...args: unknown[]) {
+    try {
+      if (typeof event === 'string' && Object.hasOwn(HANDLERS, event)) return HANDLERS[event](this, args);
+      const ack = args[args.length - 1];
+      if (typeof ack === 'function') ack({ ok: false, error: 'invalid_message' }); // unknown event
+    } catch (err) { // a bug must cost one message, never the server
+      log(`error handling ${String(event).slice(0, 40)}: ${(err as Error).stack}`);
+    }
+  }
+
+  function onDisconnect(this: ChatSocket) {
+    release(this);
+  }
+
   // ---- HTTP
 
   const app = express();
@@ -765,11 +786,16 @@ export function createChatServer(options: ChatOptions = {}) {
   });
 
   // The initial HTTP request is only needed during the handshake; keeping it costs memory per connection.
-  io.engine.on('connection', (rawSocket: { request: IncomingMessage | null }) => { rawSocket.request = null; });
+  // engine.io's upgrade response holds on to the request until the TCP connection closes, so empty it too.
+  io.engine.on('connection', (rawSocket: { request: IncomingMessage | null }) => {
+    const req = rawSocket.request as unknown as Record<string, unknown>;
+    rawSocket.request = null;
+    Object.assign(req, { headers: {}, rawHeaders: [], _query: null });
+  });
 
   io.use((socket, next) => {
     const auth = isPlainObject(socket.handshake.auth) ? socket.handshake.auth : {};
-    const lang = toLanguage(auth, socket.handshake.headers);
+    const lang = toLanguage(auth);
     const name = toName(auth.name);
     const isKicked = typeof auth.session === 'string' && kicked.has(auth.session);
     const session = isKicked ? 'kicked' : name ? resolveSession(auth.session, name, toAvatar(auth.avatar)) : 'invalid_name';
@@ -779,24 +805,17 @@ export function createChatServer(options: ChatOptions = {}) {
       err.data = { message: SENTENCES[session][lang] };
       return next(err);
     }
+    // No connection can close between this synchronous middleware and 'connection' (Socket.IO connects the
+    // socket on the next tick, before any I/O), so 'disconnect' always releases what this claims.
     claim(socket, session);
-    socket.conn.once('close', () => release(socket)); // covers a connection lost before 'connection'
     next();
   });
 
   io.on('connection', (socket) => {
     const session = sessions.get(socket.data.session)!;
     socket.join(room(session.id));
-    socket.use(([event, ...args], next) => {
-      if (event === 'textmsg' || event === 'typing' || event === 'image' || event === 'teacher') return next();
-      const ack = args[args.length - 1];
-      if (typeof ack === 'function') ack({ ok: false, error: 'invalid_message' });
-    });
-    socket.on('textmsg', (...args: unknown[]) => onTextMsg(socket, args));
-    socket.on('typing', (...args: unknown[]) => onTyping(socket, args));
-    socket.on('image', (...args: unknown[]) => onImage(socket, args));
-    socket.on('teacher', (...args: unknown[]) => onTeacher(socket, args));
-    socket.on('disconnect', () => release(socket));
+    socket.onAny(onEvent);
+    socket.on('disconnect', onDisconnect);
     socket.emit('welcome', {
       name: session.name, avatar: session.avatar, session: session.id,
       users: usersOnline(), count: online.size, history: historyFor(session, socket.handshake.auth?.lastId),
