@@ -22,7 +22,7 @@ const CID_KEEP = 100; // client message ids remembered per person (retry dedupe)
 const MAX_SESSIONS = 5000; // sessions kept, online or not
 const SESSION_TTL_MS = 24 * 3600_000; // an offline session is forgotten after this
 const SWEEP_MS = 60_000;
-const ONLINE_COALESCE_MS = 100; // many joins at once cost one `online` broadcast
+const ONLINE_COALESCE_MS = 100; // many joins at once cost one `online` broadcast; longer in big rooms (below)
 const TYPING_MIN_GAP_MS = 1000; // relayed at most this often per person
 const PRESENCE_LIMIT = 100; // above this many people, no per-person join/leave and a capped list
 const IMAGE_CHUNK = 32 * 1024; // pictures travel in chunks so the page can show progress
@@ -105,7 +105,7 @@ interface Session {
   name: string;
   key: string; // the name compared case-insensitively
   avatar: Avatar;
-  sockets: number;
+  tabs: string[]; // ids of this person's sockets
   lastSeen: number;
   tokens: number; // flood control bucket
   refilledAt: number;
@@ -277,7 +277,7 @@ export function createChatServer(options: ChatOptions = {}) {
 
   function newSession(id: string, name: string, avatar: Avatar): Session {
     const session: Session = {
-      id, name, key: toNameKey(name), avatar, sockets: 0, lastSeen: Date.now(),
+      id, name, key: toNameKey(name), avatar, tabs: [], lastSeen: Date.now(),
       tokens: rate ? rate.burst : 0, refilledAt: Date.now(), typingAt: 0,
       isTeacher: false, isMuted: false,
     };
@@ -291,7 +291,7 @@ export function createChatServer(options: ChatOptions = {}) {
     const known = typeof token === 'string' && SESSION_RE.test(token) ? sessions.get(token) : undefined;
     const holder = online.get(key);
     if (known && known.key === key) {
-      if (!known.sockets) [known.name, known.avatar] = [name, avatar]; // while online, the first tab's spelling stays
+      if (!known.tabs.length) [known.name, known.avatar] = [name, avatar]; // while online, the first tab's spelling stays
       return known;
     }
     if (holder) return 'name_taken';
@@ -300,10 +300,11 @@ export function createChatServer(options: ChatOptions = {}) {
 
   function claim(socket: ChatSocket, session: Session) {
     socket.data = { session: session.id, released: false };
-    session.sockets++;
+    session.tabs.push(socket.id);
     session.lastSeen = Date.now();
-    if (session.sockets > 1) return;
+    if (session.tabs.length > 1) return;
     online.set(session.key, session);
+    if (online.size <= presenceLimit) usersCache = null;
     // The newcomer is not connected yet, so this reaches only the others.
     if (online.size <= presenceLimit) io.emit('join', { ...toUserInfo(session), ts: Date.now() });
     scheduleOnlineCount();
@@ -314,32 +315,38 @@ export function createChatServer(options: ChatOptions = {}) {
     if (socket.data.released || !session) return;
     socket.data.released = true;
     session.lastSeen = Date.now();
-    if (--session.sockets > 0) return;
+    session.tabs = session.tabs.filter((id) => id !== socket.id);
+    if (session.tabs.length) return;
     dropUpload(session);
     online.delete(session.key);
+    usersCache = null;
     if (online.size < presenceLimit) io.emit('leave', { name: session.name, ts: Date.now() });
     scheduleOnlineCount();
   }
 
   let onlineTimer: NodeJS.Timeout | null = null;
   let lastCount = 0;
+  /** The count goes to everyone, so its window grows with the room: at most ~1000 frames a second for counts. */
   function scheduleOnlineCount() {
     onlineTimer ??= setTimeout(() => {
       onlineTimer = null;
       if (online.size !== lastCount) io.emit('online', { count: (lastCount = online.size) });
-    }, ONLINE_COALESCE_MS);
+    }, ONLINE_COALESCE_MS * Math.max(1, online.size / 100));
   }
 
   const toUserInfo = (s: Session): UserInfo =>
     s.isTeacher ? { name: s.name, avatar: s.avatar, teacher: true } : { name: s.name, avatar: s.avatar };
 
+  let usersCache: UserInfo[] | null = null; // the first `presenceLimit` people; most joins in a big room leave it as is
+
   function usersOnline(): UserInfo[] {
-    const users: UserInfo[] = [];
+    if (usersCache) return usersCache;
+    usersCache = [];
     for (const s of online.values()) {
-      if (users.length >= presenceLimit) break;
-      users.push(toUserInfo(s));
+      if (usersCache.length >= presenceLimit) break;
+      usersCache.push(toUserInfo(s));
     }
-    return users;
+    return usersCache;
   }
 
   /** Forgets sessions offline for longer than the TTL, oldest first past the cap. */
@@ -347,7 +354,7 @@ export function createChatServer(options: ChatOptions = {}) {
     const excess = sessions.size - MAX_SESSIONS;
     let dropped = 0;
     for (const s of sessions.values()) { // Map order is creation order: oldest first
-      if (s.sockets > 0) continue;
+      if (s.tabs.length) continue;
       if (now - s.lastSeen > sessionTtl || dropped < excess) {
         forgetSession(s);
         dropped++;
@@ -365,7 +372,11 @@ export function createChatServer(options: ChatOptions = {}) {
 
   // ---- history
 
-  const room = (sessionId: string) => `s:${sessionId}`;
+  /** Every tab of these people as one target, or null: `io.to([])` would mean everyone. */
+  function tabsOf(...people: (Session | undefined)[]) {
+    const ids = people.flatMap((p) => p?.tabs ?? []);
+    return ids.length ? io.to(ids) : null;
+  }
   const convKey = (a: string, b: string) => (a < b ? `${a} ${b}` : `${b} ${a}`);
 
   function remember(entry: Entry) {
@@ -470,7 +481,7 @@ export function createChatServer(options: ChatOptions = {}) {
   function deliver(entry: Entry, ack?: AckFn) {
     entry.committed = true;
     remember(entry);
-    if (entry.toS) io.to([room(entry.from), room(entry.toS)]).emit('textmsg', entry.msg);
+    if (entry.toS) tabsOf(sessions.get(entry.from), sessions.get(entry.toS))?.emit('textmsg', entry.msg);
     else io.emit('textmsg', entry.msg);
     const answer: Ack = { ok: true, id: entry.msg.id, ts: entry.msg.ts };
     [ack, ...(entry.waiters ?? [])].forEach((answerTo) => answerTo?.(answer));
@@ -614,13 +625,13 @@ export function createChatServer(options: ChatOptions = {}) {
     const { to } = payload;
     if (to === undefined) {
       session.typingAt = now;
-      socket.broadcast.except(room(session.id)).emit('typing', { name: session.name });
+      socket.broadcast.except(session.tabs).emit('typing', { name: session.name });
       return;
     }
     const recipient = typeof to === 'string' ? online.get(toNameKey(to)) : undefined;
     if (!recipient || recipient === session) return;
     session.typingAt = now;
-    io.to(room(recipient.id)).emit('typing', { name: session.name, to: recipient.name });
+    tabsOf(recipient)?.emit('typing', { name: session.name, to: recipient.name });
   }
 
   // ---- the teacher: whoever connects with the teacher key; every action is checked and logged here
@@ -643,8 +654,8 @@ export function createChatServer(options: ChatOptions = {}) {
       if (!target) return { ok: false, error: 'not_online' };
       if (target.isTeacher) return { ok: false, error: 'not_allowed' };
       kicked.set(target.id, target.name);
-      io.to(room(target.id)).emit('kicked');
-      io.in(room(target.id)).disconnectSockets(true);
+      tabsOf(target)?.emit('kicked');
+      tabsOf(target)?.disconnectSockets(true);
       logAction(t, `removed ${target.name}`);
       return { ok: true };
     },
@@ -722,7 +733,7 @@ export function createChatServer(options: ChatOptions = {}) {
       else if (!person) offline.push(name);
     }
     if (to === undefined) io.emit('announce', announcement);
-    else if (targets.length) io.to(targets.map((p) => room(p.id))).emit('announce', announcement);
+    else tabsOf(...targets)?.emit('announce', announcement);
     log(`[${new Date().toLocaleTimeString()}] announcement to ${to === undefined ? 'everyone' : targets.length + ' people'}: ${content}`);
     res.json({ delivered: targets.map((p) => p.name), offline });
   }
@@ -813,7 +824,6 @@ export function createChatServer(options: ChatOptions = {}) {
 
   io.on('connection', (socket) => {
     const session = sessions.get(socket.data.session)!;
-    socket.join(room(session.id));
     socket.onAny(onEvent);
     socket.on('disconnect', onDisconnect);
     socket.emit('welcome', {
