@@ -775,7 +775,7 @@ export function createChatServer(options: ChatOptions = {}) {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders);
-  app.get('/join', (_req, res) => { res.type('html').send(joinPage(lanUrls(boundPort()))); });
+  app.get('/join', (_req, res) => { res.type('html').send(joinPage(lanUrls(boundPort(), { withLocalhost: false }))); });
   app.get('/join.svg', (_req, res) => { res.type('image/svg+xml').send(renderSVG(lanUrls(boundPort())[0])); });
   app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
   app.use('/images', express.static(imagesDir, { index: false, dotfiles: 'deny', setHeaders: imageHeaders }));
@@ -860,7 +860,9 @@ export function createChatServer(options: ChatOptions = {}) {
       if (onlineTimer) clearTimeout(onlineTimer);
       io.emit('restarting');
       commitBatch();
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => io.close(() => resolve()));
+      httpServer.closeAllConnections(); // a keep-alive (long-polling) connection would otherwise hold close() open
+      await closed;
       commitBatch();
       messageLog.close();
     })();
@@ -921,10 +923,12 @@ export function toRateLimit(raw: string | undefined): ChatOptions['rateLimit'] {
   return { burst: Number(match[1]), perSecond: Number(match[1]) / Number(match[2]) };
 }
 
-export function lanUrls(port: number): string[] {
+/** The addresses students can open; localhost last (and only if there is no LAN address, for the join screen). */
+export function lanUrls(port: number, { withLocalhost = true } = {}): string[] {
   const ips = Object.values(networkInterfaces()).flat()
     .filter((i) => i && i.family === 'IPv4' && !i.internal).map((i) => i!.address);
-  return [...ips, 'localhost'].map((ip) => `http://${ip}:${port}/`);
+  const hosts = withLocalhost || !ips.length ? [...ips, 'localhost'] : ips;
+  return hosts.map((ip) => `http://${ip}:${port}/`);
 }
 
 // --- CLI entry
