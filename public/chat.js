@@ -1,7 +1,7 @@
 // The chat page: one Socket.IO connection, a dispatch table keyed by the server's event names, and
 // conversations (the group and one per private partner), each rendered into its own log.
 import { io } from '/socket.io/socket.io.esm.min.js';
-import { avatarUrl, bindLanguageSelect, getLang, store, t, toAvatar, translate } from './i18n.js';
+import { avatarUrl, bindLanguageSelect, getLang, store, t, toAvatar, toNickname, translate } from './i18n.js';
 import { bindEmojiPicker } from './emoji.js';
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -27,7 +27,7 @@ const ui = {
 // --- state
 
 const params = new URLSearchParams(location.search);
-const me = { name: (params.get('name') ?? '').trim(), avatar: toAvatar(params.get('avatar')) };
+const me = { name: toNickname(params.get('name') ?? ''), avatar: toAvatar(params.get('avatar')) };
 const sessionKey = () => `chat.session.${toKey(me.name)}`;
 const convs = new Map(); // key -> { key, name, avatar, log, button, unread, typers: Map(name key -> { name, timer }) }
 const people = new Map(); // name key -> { name, avatar }
@@ -57,7 +57,7 @@ function setText(el, key, vars = {}) {
 function toClock(ts) {
   const date = new Date(ts);
   const isToday = date.toDateString() === new Date().toDateString();
-  const options = isToday ? { hour: '2-digit', minute: '2-digit' } : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+  const options = isToday ? { hour: 'numeric', minute: '2-digit' } : { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' };
   return date.toLocaleString(getLang() === 'zh' ? 'zh-CN' : 'en', options);
 }
 
@@ -120,7 +120,8 @@ function open(key) {
   active = c.key;
   for (const other of convs.values()) {
     other.log.hidden = other !== c;
-    other.button.toggleAttribute('aria-current', other === c);
+    if (other === c) other.button.setAttribute('aria-current', 'true');
+    else other.button.removeAttribute('aria-current');
   }
   setText(ui.title, isGroup ? 'groupTitle' : 'privateWith', { name: c.name ?? '' });
   setText(ui.note, isGroup ? 'groupNote' : 'privateNote', { name: c.name ?? '' });

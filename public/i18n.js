@@ -105,6 +105,8 @@ export const STRINGS = {
 export const AVATARS = ['cat', 'dog', 'fox', 'panda', 'owl', 'frog', 'rabbit', 'bear', 'penguin', 'tiger'];
 export const toAvatar = (id) => (AVATARS.includes(id) ? id : 'cat');
 export const avatarUrl = (id) => `avatars/${toAvatar(id)}.svg`;
+/** The nickname as the server will store it (so the session saved under it is found again). */
+export const toNickname = (raw) => raw.normalize('NFC').trim().replace(/\s+/gu, ' ');
 
 /** localStorage that never throws (private mode, disabled storage, quota). */
 export const store = {

@@ -1,5 +1,5 @@
 // The login page: a plain GET form to chat.html, prefilled from the query string or the last visit.
-import { bindLanguageSelect, store, t, toAvatar } from './i18n.js';
+import { bindLanguageSelect, store, t, toAvatar, toNickname } from './i18n.js';
 
 const form = document.querySelector('[data-login]');
 const nameInput = form.elements.namedItem('name');
@@ -12,7 +12,7 @@ if (!nameInput.value) nameInput.focus();
 
 nameInput.addEventListener('input', () => nameInput.setCustomValidity(''));
 form.addEventListener('submit', (event) => {
-  const name = nameInput.value.trim();
+  const name = toNickname(nameInput.value);
   if (!name) { // only spaces: `required` lets it through
     event.preventDefault();
     nameInput.setCustomValidity(t('nicknameHint'));

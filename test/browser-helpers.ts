@@ -1,5 +1,6 @@
 // Browser test helpers: Debian's Chromium driven by playwright-core against the real server.
 import { existsSync, mkdirSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,6 +12,8 @@ export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const WAIT_MS = 5000;
+const TEST_MS = 25_000; // a whole test, so a hang fails by name instead of stalling the run
+const CLOSE_MS = 5000;
 
 export const LAPTOP: BrowserContextOptions = { viewport: { width: 1280, height: 800 } };
 export const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
@@ -52,24 +55,25 @@ export async function withChat(options: ChatOptions, test: (chat: Chat) => Promi
     return page;
   };
   const join = async (name: string, { avatar = 'cat', isWelcomed = true, ...contextOptions }: JoinOptions = {}) => {
-    const t0 = Date.now();
     const page = await newPage(contextOptions);
-    const t1 = Date.now();
     await page.goto(`${server.url}/chat.html?${new URLSearchParams({ name, avatar })}`);
-    const t2 = Date.now();
     if (isWelcomed) await ready(page);
-    if (process.env.TIMING) console.log(`join ${t1 - t0} ${t2 - t1} ${Date.now() - t2}`);
     return page;
   };
-  const started = Date.now();
   try {
-    await test({ server, browser, join, newPage, errors });
-    if (process.env.TIMING) console.log(`  ${Date.now() - started} ms`);
+    await within(TEST_MS, 'the test', test({ server, browser, join, newPage, errors }));
   } finally {
-    await browser.close();
-    await server.close();
+    await within(CLOSE_MS, 'closing the browser', browser.close())
+      .finally(() => within(CLOSE_MS, 'closing the server', server.close()));
   }
   assert.equal(errors, [], 'no uncaught errors in the pages');
+}
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Waits until the page has its welcome: own name shown, no banner. */
@@ -98,6 +102,18 @@ export async function until(what: string, probe: () => Promise<boolean> | boolea
     if (Date.now() > end) assert.unreachable(`timed out waiting: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * chat.close() while pages are connected. A page that is still on HTTP long-polling reconnects over its
+ * keep-alive connection into the closing server, and httpServer.close() then waits for it forever; so once
+ * the server stopped listening, its leftover connections are dropped.
+ */
+export async function stopServer(chat: { close(): Promise<void>; httpServer: HttpServer }) {
+  const closing = chat.close();
+  await until('the server stops listening', () => !chat.httpServer.listening);
+  chat.httpServer.closeAllConnections();
+  await within(CLOSE_MS, 'closing the server', closing);
 }
 
 export async function screenshot(page: Page, name: string) {

@@ -1,11 +1,11 @@
 // The pages in real Chromium against the real server: every person is a separate browser context.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
 import { createChatServer } from '../server.ts';
-import { sleep } from './helpers.ts';
-import { browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, SHOTS_DIR, textOf, until, withChat } from './browser-helpers.ts';
+import { sleep, welcomed } from './helpers.ts';
+import { browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, SHOTS_DIR, stopServer, textOf, until, withChat } from './browser-helpers.ts';
 
 if (!hasChromium) {
   if (process.env.CI) {
@@ -240,6 +240,7 @@ delivery('a refused message is marked failed with Retry, and a retry delivers it
   for (const text of ['m1', 'm2', 'm3']) await say(alice, text);
   const third = await message(alice, 'm3');
   await until('m3 failed', async () => (await third.getAttribute('data-state')) === 'failed');
+  await screenshot(alice, 'chat-failed');
   assert.match(await third.textContent() ?? '', 'too fast');
   await sleep(1100);
   await third.getByRole('button', { name: 'Retry' }).click();
@@ -263,13 +264,14 @@ restart('the page shows the outage, keeps the draft, sends what was queued, and 
   await say(alice, 'before restart');
   await message(bob, 'before restart');
 
-  await server.chat.close();
+  await stopServer(server.chat);
   await alice.locator('[data-banner]').waitFor();
   await bob.locator('[data-banner]').waitFor();
   await alice.locator('#content').fill('draft survives');
   await say(bob, 'queued while offline');
   const queued = await message(bob, 'queued while offline');
   assert.is(await queued.getAttribute('data-state'), 'sending');
+  await screenshot(bob, 'chat-offline');
 
   const next = createChatServer({ dataDir: server.dataDir, rateLimit: false, log: () => {} });
   await next.listen(server.port);
@@ -285,7 +287,7 @@ restart('the page shows the outage, keeps the draft, sends what was queued, and 
     assert.is(await countOf(alice, 'queued while offline'), 1);
     assert.is(await countOf(bob, 'queued while offline'), 1);
   } finally {
-    await next.close();
+    await stopServer(next);
   }
 }));
 
@@ -302,6 +304,7 @@ composer('the emoji picker inserts at the caret and gives the focus back', () =>
   await box.press('ArrowLeft');
   await alice.getByRole('button', { name: 'Insert emoji' }).click();
   await alice.locator('#emoji-panel').waitFor();
+  await screenshot(alice, 'emoji-panel');
   assert.ok(await alice.locator('#emoji-panel [data-emoji]').count() >= 40);
   await alice.locator('#emoji-panel [data-emoji="🎉"]').click();
   assert.is(await box.inputValue(), 'a🎉b');
@@ -312,7 +315,7 @@ composer('the emoji picker inserts at the caret and gives the focus back', () =>
 composer('new messages stick to the bottom only when the reader is there; otherwise a pill', () => withChat({}, async ({ server, join }) => {
   const alice = await join('Alice');
   const bot = server.client({ name: 'Bot' });
-  await new Promise((resolve) => bot.once('welcome', resolve));
+  await welcomed(bot);
   for (let i = 1; i <= 40; i++) bot.emit('textmsg', { content: `filler ${i}` });
   await message(alice, 'filler 40');
   const log = alice.locator('.log:not([hidden])');
@@ -337,6 +340,7 @@ language('Chinese from the browser language, switchable, remembered; refusals in
   const alice = await join('Alice', { locale: 'zh-CN' });
   assert.is(await textOf(alice, '.send'), '发送');
   assert.is(await alice.getAttribute('html', 'lang'), 'zh-CN');
+  await screenshot(alice, 'chat-zh');
   await alice.locator('[data-lang]').selectOption('en');
   assert.is(await textOf(alice, '.send'), 'Send');
   await alice.reload();
@@ -346,6 +350,7 @@ language('Chinese from the browser language, switchable, remembered; refusals in
   const other = await join('ALICE', { locale: 'zh-CN', isWelcomed: false });
   await other.locator('[data-refused]').waitFor();
   assert.match(await textOf(other, '[data-refused-text]'), '这个昵称已经有在线的人在用了');
+  await screenshot(other, 'refused-zh');
   await other.locator('[data-back]').click();
   await other.waitForURL(`${server.url}/index.html?name=ALICE&avatar=cat`);
   assert.is(await other.locator('#name').inputValue(), 'ALICE');
@@ -404,8 +409,11 @@ layout('every control has an accessible name; the laptop view makes a good scree
   await until('typing shown', async () => (await textOf(alice, '[data-typing]')) !== '');
   await alice.locator('#content').fill('Thanks Dana!');
   await screenshot(alice, 'chat-desktop');
-  mkdirSync(new URL('../docs/', import.meta.url), { recursive: true });
-  copyFileSync(`${SHOTS_DIR}chat-desktop.png`, new URL('../docs/chat.png', import.meta.url));
+  const docsShot = new URL('../docs/chat.png', import.meta.url);
+  if (process.env.UPDATE_DOCS || !existsSync(docsShot)) { // not on every run: it is tracked by git
+    mkdirSync(new URL('../docs/', import.meta.url), { recursive: true });
+    copyFileSync(`${SHOTS_DIR}chat-desktop.png`, docsShot);
+  }
 
   const unnamed = await alice.evaluate(() => [...document.querySelectorAll('button, textarea, select, input, a')]
     .filter((el) => !(el as HTMLElement).closest('[hidden], template'))
