@@ -213,7 +213,9 @@ function createMessageLog(file: string, warn: (line: string) => void) {
   fs.mkdirSync(dirname(file), { recursive: true });
   const records: LogRecord[] = [];
   if (fs.existsSync(file)) {
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const text = fs.readFileSync(file, 'utf8');
+    if (text && !text.endsWith('\n')) fs.appendFileSync(file, '\n'); // the next write must not join a torn line
+    const lines = text.split('\n');
     lines.forEach((line, i) => {
       if (!line.trim()) return;
       let record: LogRecord | null = null;

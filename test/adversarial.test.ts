@@ -6,7 +6,7 @@ import http from 'node:http';
 import { existsSync } from 'node:fs';
 import { startServer, welcomed, refused, collect, sleep, type Client } from './helpers.ts';
 import {
-  ROOT, toRandom, toSeed, waitUntil, rawClient, sendText, addFigures, disconnected, emitLoose,
+  ROOT, toRandom, toSeed, waitUntil, rawClient, sendText, addFigures, disconnected, emitLoose, within,
   type Random, type RawClient, type AckResult,
 } from './stress-helpers.ts';
 import type { TextMsg } from '../server.ts';
@@ -17,12 +17,12 @@ const VALID_MARK = '§VALID§';
 
 function getPage(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers }, (res) => {
+    http.get(url, { headers, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => { body += chunk; });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    }).on('error', reject);
+    }).on('error', reject).on('timeout', function (this: http.ClientRequest) { this.destroy(new Error(`GET ${url} timed out`)); });
   });
 }
 
@@ -254,12 +254,14 @@ function toFrameBytes(event: unknown, args: unknown[]): number {
   return Buffer.byteLength(json) + 24;
 }
 
-function maxBufferBytes(value: unknown): number {
-  if (Buffer.isBuffer(value)) return value.length;
-  if (Array.isArray(value)) return Math.max(0, ...value.map(maxBufferBytes));
-  if (isPlain(value)) return Math.max(0, ...Object.values(value).map(maxBufferBytes));
-  return 0;
+/** The sizes of the Buffers in these arguments: each is one binary frame. */
+function toBufferSizes(value: unknown): number[] {
+  if (Buffer.isBuffer(value)) return [value.length];
+  if (Array.isArray(value)) return value.flatMap(toBufferSizes);
+  if (isPlain(value)) return Object.values(value).flatMap(toBufferSizes);
+  return [];
 }
+const MAX_ATTACHMENTS = 10; // socket.io-parser's own limit: more closes the connection (the raw fuzzer sends more)
 
 /** Strict prefixes, wrong types and bogus attachments: never a complete valid packet, so nothing may come of them. */
 function toRawFrame(r: Random): string | Buffer {
@@ -276,7 +278,7 @@ function toRawFrame(r: Random): string | Buffer {
       return full.slice(0, r.int(full.length)); // a strict prefix: cut JSON
     }
     case 8: return `43${r.int(100)}${JSON.stringify([toValue(r)])}`;
-    case 9: return `45${r.int(4)}-${JSON.stringify(['textmsg', { content: { _placeholder: true, num: r.int(4) } }])}`;
+    case 9: return `45${r.chance(0.8) ? r.int(4) : 11 + r.int(1e6)}-${JSON.stringify(['textmsg', { content: { _placeholder: true, num: r.int(4) } }])}`;
     case 10: return `40/${toText(r, 10).replace(/[,]/g, '')},${JSON.stringify({ name: 'ns' })}`;
     default: return r.chance(0.5) ? '41' : `40${JSON.stringify({ name: toValue(r) })}`;
   }
@@ -289,7 +291,7 @@ const fuzz = suite('fuzz');
 fuzz('10,000+ random packets: the server stays up, valid traffic flows, nothing invalid reaches anyone', async () => {
   const seed = toSeed('FUZZ_SEED');
   const server = await startServer({ rateLimit: false });
-  const limit = Math.min(toFrameLimit(server.chat), 16 * 1024) - 64;
+  const limit = toFrameLimit(server.chat) - 64;
   const allowedFor = new Map<string, Map<string, number>>(STABLE.map((n) => [n, new Map()]));
   const online = new Map(STABLE.map((n) => [n.normalize('NFKC').toLowerCase(), n]));
   const violations: string[] = [];
@@ -321,7 +323,8 @@ fuzz('10,000+ random packets: the server stays up, valid traffic flows, nothing 
     }
     let packets = 0;
     const ackMismatches: string[] = [];
-    const verdicts = new Map<string, number>(); // how the oracle judged the textmsg packets, to show the paths were walked
+    const dropped: string[] = [];
+    const verdicts = new Map<string, number>(); // how the oracle judged the packets, to show the paths were walked
 
     async function runFuzzer(name: string, k: number, count: number) {
       const r = toRandom(seed + k); // one stream per client: its packets replay whatever the interleaving
@@ -330,12 +333,14 @@ fuzz('10,000+ random packets: the server stays up, valid traffic flows, nothing 
       for (let i = 0; i < count; i++) {
         let event = toEvent(r);
         let args = toArgs(r, event, name);
-        if (toFrameBytes(event, args) > limit || maxBufferBytes(args) > limit) {
+        const buffers = toBufferSizes(args);
+        if (toFrameBytes(event, args) > limit || buffers.length > MAX_ATTACHMENTS || buffers.some((n) => n > limit)) {
           event = 'textmsg';
           args = [{ content: toText(r, 20) }];
         }
         const verdict = event === 'textmsg' ? judgeText(args, online) : null;
-        if (verdict) verdicts.set(verdict.ok ? (verdict.to ? 'private' : 'group') : verdict.error, (verdicts.get(verdict.ok ? (verdict.to ? 'private' : 'group') : verdict.error) ?? 0) + 1);
+        const kind = !verdict ? 'other event' : verdict.ok ? (verdict.to ? 'private' : 'group') : verdict.error;
+        verdicts.set(kind, (verdicts.get(kind) ?? 0) + 1);
         if (verdict?.ok) allow(toKey(name, verdict.to, verdict.content), verdict.to ? [...new Set([name, verdict.to])] : STABLE);
         const isJudged = typeof event !== 'string' || !KNOWN_EVENTS.has(event) || event === 'textmsg';
         packets++;
@@ -359,9 +364,11 @@ fuzz('10,000+ random packets: the server stays up, valid traffic flows, nothing 
         if (pending.length >= 20) {
           await Promise.all(pending);
           pending = [];
+          if (!client.connected) break; // fail fast, not 10 s per batch: the assertions below say why
         }
       }
       await Promise.all(pending);
+      if (!client.connected) dropped.push(`${name} was disconnected (seed ${seed})`);
     }
 
     async function runRaw(k: number, count: number) {
@@ -374,33 +381,37 @@ fuzz('10,000+ random packets: the server stays up, valid traffic flows, nothing 
           raws.push(raw);
           try { await raw.join({ name: `raw${k}-${generation++}` }); } catch { continue; }
         }
-        if (raw.send(toRawFrame(r))) packets++, sent++;
+        if (raw.send(toRawFrame(r))) {
+          packets++;
+          sent++;
+          verdicts.set('raw frames', (verdicts.get('raw frames') ?? 0) + 1);
+        }
         if (sent % 4 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
     }
 
     const validAcks: AckResult[] = [];
-    let isFuzzing = true;
-    async function runValid() {
-      const valid = clients.get('valid')!;
-      for (let n = 0; isFuzzing || n < 20; n++) {
-        const isPrivate = n % 4 === 3;
-        const content = isPrivate ? `${PRIVATE_MARK} ${seed} ${n}` : `${VALID_MARK} ${seed} ${n}`;
-        allow(toKey('valid', isPrivate ? 'buddy' : undefined, content), isPrivate ? ['valid', 'buddy'] : STABLE);
-        const ack = await sendText(valid, isPrivate ? { content, to: 'buddy', cid: `v${n}` } : { content, cid: `v${n}` }, 10_000);
-        validAcks.push(ack === 'timeout' ? { ok: false, error: 'timeout' } : ack);
-        await sleep(2);
-      }
+    let sentValid = 0;
+    async function sendValid() {
+      const n = sentValid++;
+      const isPrivate = n % 4 === 3;
+      const content = isPrivate ? `${PRIVATE_MARK} ${seed} ${n}` : `${VALID_MARK} ${seed} ${n}`;
+      allow(toKey('valid', isPrivate ? 'buddy' : undefined, content), isPrivate ? ['valid', 'buddy'] : STABLE);
+      const ack = await sendText(clients.get('valid')!, isPrivate ? { content, to: 'buddy', cid: `v${n}` } : { content, cid: `v${n}` }, 10_000);
+      validAcks.push(ack === 'timeout' ? { ok: false, error: 'timeout' } : ack);
     }
 
-    const valid = runValid();
+    let isFuzzing = true;
+    const during = (async () => { while (isFuzzing) await sendValid().then(() => sleep(2)); })();
     await Promise.all([
       ...FUZZERS.map((name, k) => runFuzzer(name, k, 1150)),
       ...[1, 2, 3].map((k) => runRaw(k, 1050)),
     ]);
     isFuzzing = false;
-    await valid;
-    console.log(`  fuzz: ${packets} packets (textmsg judged: ${[...verdicts].map(([k, n]) => `${k} ${n}`).join(', ')}), ${validAcks.length} valid messages alongside`);
+    await during;
+    const sentDuring = sentValid;
+    for (let i = 0; i < 8; i++) await sendValid(); // and after
+    console.log(`  fuzz: ${packets} packets (${[...verdicts].map(([k, n]) => `${k} ${n}`).join(', ')}), ${sentDuring} valid messages alongside`);
 
     // Still up: a newcomer gets a welcome, pages load, and everything valid arrived exactly once.
     const late = server.client({ name: 'late' });
@@ -410,9 +421,11 @@ fuzz('10,000+ random packets: the server stays up, valid traffic flows, nothing 
     const watcher = seen.get('watcher')!;
     await waitUntil(() => STABLE.every((n) => [...allowedFor.get(n)!].every(([key, count]) => seen.get(n)!.got.get(key) === count)), 'every valid message arrived', 10_000)
       .catch(() => {});
+    assert.equal(dropped, [], 'a well-formed packet under the frame limit cost a client its connection');
     assert.equal(violations, [], 'something invalid or duplicated reached a client');
     assert.equal(ackMismatches.slice(0, 5), [], `acks differ from the contract (seed ${seed})`);
-    assert.ok(validAcks.every((a) => a.ok), 'a valid message was refused during the fuzz');
+    assert.ok(sentDuring >= 20, `only ${sentDuring} valid messages got through during the fuzz`);
+    assert.ok(validAcks.every((a) => a.ok), 'a valid message was refused during or after the fuzz');
     for (const n of STABLE) {
       const missing = [...allowedFor.get(n)!].filter(([key, count]) => seen.get(n)!.got.get(key) !== count);
       assert.equal(missing.slice(0, 3).map(([key]) => key.slice(0, 120)), [], `${n} missed valid messages (seed ${seed})`);
@@ -469,14 +482,14 @@ frames('an oversized frame drops only its sender, over WebSocket text, binary an
     await raw.join({ name: 'raw-heavy' });
     raw.send(Buffer.alloc(limit + 1));
     oversized++;
-    await raw.closed;
+    await within(raw.closed, 5000, 'the oversized raw connection closed');
     assert.ok(watcher.connected && talker.connected);
     assert.not.ok(received.some((m) => m.content.length > 2000 || m.content === 'bin'), 'an oversized message was delivered');
     // At the limit, the connection stays: the content is refused by the contract, not by the transport.
     const near = await sendText(talker, { content: 'y'.repeat(Math.min(limit - 100, 6000)) });
     assert.equal(near, { ok: false, error: 'too_long' });
     assert.ok(talker.connected);
-    addFigures('frames', { oversizedFrames: oversized });
+    addFigures('frames', { oversizedFrames: oversized, frameLimit: limit });
   } finally {
     await server.close();
   }
@@ -568,7 +581,7 @@ connection('CONNECT/DISCONNECT cycles on one WebSocket leave no listener or sock
       const [socket] = server.chat.io.of('/').sockets.values();
       const gone = new Promise((resolve) => socket.once('disconnect', resolve));
       raw.send('41');
-      await gone; // a CONNECT before the server has handled the DISCONNECT would (rightly) close the connection
+      await within(gone, 3000, 'the server handled the DISCONNECT'); // a CONNECT before the server has handled the DISCONNECT would (rightly) close the connection
       await raw.join({ name: 'cycler', session: welcome.session });
     }
     assert.is(server.chat.io.of('/').sockets.size, 1);
@@ -588,7 +601,7 @@ connection('a second CONNECT on a live connection closes it instead of stacking 
     const raw = rawClient(server.port);
     const welcome = await raw.join({ name: 'stacker' });
     for (let i = 0; i < 20; i++) raw.send(`40${JSON.stringify({ name: 'stacker', session: welcome.session })}`);
-    await raw.closed;
+    await within(raw.closed, 5000, 'the stacked connection closed');
     await waitUntil(() => server.chat.stats().online === 0, 'the stacker is offline');
     assert.is(server.chat.io.of('/').sockets.size, 0);
   } finally {
@@ -602,25 +615,28 @@ connection.run();
 
 const privacy = suite('privacy');
 
-privacy('a private message reaches its two people and no third, live, by typing, or in any history', async () => {
-  const server = await startServer({ rateLimit: false });
+privacy('a private message reaches its two people and no third (not even the teacher), live, by typing, or in any history', async () => {
+  const server = await startServer({ rateLimit: false, teacherKey: 'the-teacher-key' });
   try {
     const ann = server.client({ name: 'ann' });
     const ben = server.client({ name: 'ben' });
     const eve = server.client({ name: 'eve' });
-    const [, benWelcome, eveWelcome] = await Promise.all([welcomed(ann), welcomed(ben), welcomed(eve)]);
-    const eveMessages = collect(eve, 'textmsg');
-    const eveTyping = collect(eve, 'typing');
+    const teacher = server.client({ name: 'teacher', teacherKey: 'the-teacher-key' });
+    const [, benWelcome, eveWelcome] = await Promise.all([welcomed(ann), welcomed(ben), welcomed(eve), welcomed(teacher)]);
+    const thirdMessages = [collect(eve, 'textmsg'), collect(teacher, 'textmsg')];
+    const thirdTyping = [collect(eve, 'typing'), collect(teacher, 'typing')];
     const benMessages = collect(ben, 'textmsg');
+    const benTyping = collect(ben, 'typing');
     const group = await sendText(ann, { content: 'hello all' });
     ann.emit('typing', { to: 'ben' });
     for (let i = 0; i < 5; i++) await sendText(ann, { content: `${PRIVATE_MARK} ${i}`, to: i % 2 ? 'BEN' : 'ben' });
     await sendText(ben, { content: `${PRIVATE_MARK} reply`, to: 'ann' });
-    await waitUntil(() => benMessages.length === 7, 'ben has all');
+    await waitUntil(() => benMessages.length === 7 && benTyping.some((t) => t.to === 'ben'), 'ben has all');
     await sleep(100);
-    const leaks = () => eveMessages.filter((m) => m.to !== undefined || m.content.includes(PRIVATE_MARK)).length
-      + eveTyping.filter((t) => t.to !== undefined).length;
+    const leaks = () => thirdMessages.flat().filter((m) => m.to !== undefined || m.content.includes(PRIVATE_MARK)).length
+      + thirdTyping.flat().filter((t) => t.to !== undefined).length;
     assert.is(leaks(), 0);
+    assert.is(thirdMessages[1].length, 1, 'the teacher saw the group message');
     // Eve's catch-up and a fresh welcome hold the group message only.
     eve.close();
     const eveBack = server.client({ name: 'eve', session: eveWelcome.session, lastId: group !== 'timeout' && group.ok ? group.id : undefined });
@@ -628,10 +644,13 @@ privacy('a private message reaches its two people and no third, live, by typing,
     const fresh = (await welcomed(server.client({ name: 'eve2' }))).history;
     // Taking ben's nickname once he left, without his session, reveals nothing of his.
     ben.close();
-    await waitUntil(() => server.chat.stats().online === 3, 'ben left');
+    await waitUntil(() => server.chat.stats().online === 4, 'ben left'); // ann, eve, eve2, the teacher
     const impostor = (await welcomed(server.client({ name: 'ben' }))).history;
     const wrongName = (await welcomed(server.client({ name: 'mallory', session: benWelcome.session }))).history;
-    const leaked = [history, fresh, impostor, wrongName].flat().filter((m) => m.to !== undefined || m.content.includes(PRIVATE_MARK));
+    const transcript = await getPage(`${server.url}/api/transcript?format=json`, { authorization: 'Bearer the-teacher-key' });
+    assert.is(transcript.status, 200);
+    const leaked = [history, fresh, impostor, wrongName, JSON.parse(transcript.body) as TextMsg[]].flat()
+      .filter((m) => m.to !== undefined || m.content.includes(PRIVATE_MARK));
     assert.equal(leaked, []);
     assert.equal(fresh.map((m) => m.content), ['hello all']);
     addFigures('privacy', { privateLeaks: leaks() + leaked.length });
