@@ -1,28 +1,34 @@
 // From raw rounds to figures, medians, ratios against bare Socket.IO, targets, and the markdown table.
 import { cpus, release, totalmem } from 'node:os';
 import type { Step, Storm } from './driver.ts';
-import { P99_LIMIT_MS } from './driver.ts';
+import { P99_LIMIT_MS, QUIET_PCT } from './driver.ts';
 import { SERVERS, type ServerKey } from './servers.ts';
 
 const LOAD_BOUND_PCT = 85; // the receivers' process this busy at the limit: the server may go further
 
 export interface Config {
   receivers: number; senders: number; rate: number; warmupS: number; measureS: number;
-  rampStart: number; rampS: number; rampSteps: number; storm: number; stormCapS: number; settleMs: number;
+  rampStart: number; rampS: number; rampSteps: number; rampBudgetS: number; storm: number; stormCapS: number; settleMs: number;
+  patience: { waitMs: number; tries: number; budgetMs: number }; // per round
 }
 export interface ServerRound { main: Step; ramp: { steps: Step[]; best: Step | null }; storm: Storm }
 export type Round = Partial<Record<ServerKey, ServerRound>>;
 
-type FigureKey = 'cpuUs' | 'p50' | 'p99' | 'maxRate' | 'kbPerConn' | 'stormS' | 'delivered';
-export type Figures = Record<FigureKey, number> & { isRateAtLeast: boolean; isLoadBound: boolean; isStormCut: boolean };
+type FigureKey = 'cpuUs' | 'p50' | 'p99' | 'maxRate' | 'kbPerConn' | 'stormS' | 'delivered' | 'othersPct' | 'othersStormPct';
+export type Figures = Record<FigureKey, number> & { isRateAtLeast: boolean; isRateBelow: boolean; isLoadBound: boolean; isRateNoisy: boolean; isStormCut: boolean };
 
 export function toFigures({ main, ramp, storm }: ServerRound): Figures {
   const isPassed = (rate: number) => ramp.steps.some((s) => s.rate === rate && s.isSustained); // a retry may pass
-  const failed = ramp.steps.filter((s) => !isPassed(s.rate)).sort((a, b) => a.rate - b.rate || b.loadCpuPct - a.loadCpuPct)[0];
+  const firstFailed = Math.min(...ramp.steps.filter((s) => !isPassed(s.rate)).map((s) => s.rate));
+  // the receivers worked as hard as the server there (or near a full core): the limit found may be theirs
+  const atLimit = ramp.steps.filter((s) => s.rate === firstFailed);
+  const isLoadBound = atLimit.some((s) => s.loadCpuPct >= s.serverCpuPct || s.loadCpuPct >= LOAD_BOUND_PCT);
+  const isRateNoisy = atLimit.length > 0 && atLimit.every((s) => s.othersPct >= QUIET_PCT);
+  const lowest = Math.min(...ramp.steps.map((s) => s.deliveriesPerSec)); // nothing passed: the limit is below this
   return {
-    cpuUs: main.cpuUsPerDelivery, p50: main.p50, p99: main.p99, delivered: main.deliveredRatio,
-    maxRate: ramp.best?.deliveriesPerSec ?? 0, isRateAtLeast: !failed, isLoadBound: !!failed && failed.loadCpuPct >= LOAD_BOUND_PCT,
-    kbPerConn: storm.bytesPerConn / 1024, stormS: storm.seconds, isStormCut: !storm.isComplete,
+    cpuUs: main.cpuUsPerDelivery, p50: main.p50, p99: main.p99, delivered: main.deliveredRatio, othersPct: main.othersPct,
+    maxRate: ramp.best?.deliveriesPerSec ?? lowest, isRateAtLeast: firstFailed === Infinity, isRateBelow: !ramp.best, isLoadBound, isRateNoisy,
+    kbPerConn: storm.bytesPerConn / 1024, stormS: storm.seconds, isStormCut: !storm.isComplete, othersStormPct: storm.othersPct,
   };
 }
 
@@ -32,19 +38,23 @@ const median = (values: number[]) => {
   return !sorted.length ? NaN : sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-interface Row { key: FigureKey; label: (c: Config) => string; format: (v: number) => string; target?: number }
+interface Row { key: FigureKey; label: (c: Config) => string; format: (v: number) => string; target?: number; noisyBy?: FigureKey; cell?: (f: Figures) => string }
 const toFixed = (digits: number) => (v: number) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
 const toThousands = (v: number) => (v >= 1000 ? `${Math.round(v / 1000)}k` : toFixed(0)(v));
 
 const ROWS: Row[] = [
-  { key: 'cpuUs', label: (c) => `(a) server CPU per delivery, µs (${c.receivers} receivers × ${c.rate} msg/s)`, format: toFixed(2), target: 1.1 },
+  { key: 'cpuUs', label: (c) => `(a) server CPU per delivery, µs (${c.receivers} receivers × ${c.rate} msg/s)`, format: toFixed(2), target: 1.1, noisyBy: 'othersPct' },
   { key: 'p50', label: () => '(b) latency p50, ms', format: toFixed(1) },
-  { key: 'p99', label: () => '(b) latency p99, ms', format: toFixed(1), target: 1.2 },
+  { key: 'p99', label: () => '(b) latency p99, ms', format: toFixed(1), target: 1.2, noisyBy: 'othersPct' },
   { key: 'maxRate', label: (c) => `(c) max deliveries/s with p99 ≤ ${P99_LIMIT_MS} ms (${c.receivers} receivers)`, format: toThousands },
-  { key: 'kbPerConn', label: (c) => `(d) memory per idle connection, KB (${c.storm} connections)`, format: toFixed(1), target: 1.0 },
-  { key: 'stormS', label: (c) => `(e) connect storm, s (${c.storm} clients)`, format: toFixed(2), target: 1.5 },
+  { key: 'kbPerConn', label: (c) => `(d) memory per idle connection, KB (${c.storm} connections)`, format: toFixed(1), target: 1.0, noisyBy: 'othersStormPct' },
+  { key: 'stormS', label: (c) => `(e) connect storm, s (${c.storm} clients)`, format: toFixed(2), target: 1.5, noisyBy: 'othersStormPct' },
   { key: 'delivered', label: () => '(f) delivered / expected', format: toFixed(3) },
+  { key: 'othersPct', label: () => 'other processes\' CPU during (a) / (e), % of a core', format: toFixed(0), cell: (f) => `${toFixed(0)(f.othersPct)} / ${toFixed(0)(f.othersStormPct)}` },
 ];
+
+const RATIO_ROWS = ROWS.filter((row) => row.key !== 'delivered' && row.key !== 'othersPct');
+const FIGURE_KEYS: FigureKey[] = [...ROWS.map((row) => row.key), 'othersStormPct'];
 
 export interface Summary { medians: Partial<Record<ServerKey, Figures>>; ratios: Partial<Record<ServerKey, Record<FigureKey, number>>>; targets: Record<string, boolean> }
 
@@ -55,9 +65,15 @@ export function summarize(rounds: Round[], keys: ServerKey[]): Summary {
   const ratios: Summary['ratios'] = {};
   for (const k of keys) {
     const all = figures.map((f) => f[k]);
-    const m = Object.fromEntries(ROWS.map(({ key }) => [key, median(all.map((f) => f[key]))])) as Record<FigureKey, number>;
-    medians[k] = { ...m, delivered: Math.min(...all.map((f) => f.delivered)), isRateAtLeast: all.some((f) => f.isRateAtLeast), isLoadBound: all.some((f) => f.isLoadBound), isStormCut: all.some((f) => f.isStormCut) };
-    if (keys.includes('bare')) ratios[k] = Object.fromEntries(ROWS.map(({ key }) => [key, median(figures.map((f) => f[k][key] / f.bare[key]))])) as Record<FigureKey, number>;
+    const m = Object.fromEntries(FIGURE_KEYS.map((key) => [key, median(all.map((f) => f[key]))])) as Record<FigureKey, number>;
+    const isAny = (flag: 'isRateAtLeast' | 'isRateBelow' | 'isLoadBound' | 'isRateNoisy' | 'isStormCut') => all.some((f) => f[flag]);
+    medians[k] = {
+      ...m, delivered: Math.min(...all.map((f) => f.delivered)), isRateAtLeast: isAny('isRateAtLeast'), isRateBelow: isAny('isRateBelow'),
+      isLoadBound: isAny('isLoadBound'), isRateNoisy: isAny('isRateNoisy'), isStormCut: isAny('isStormCut'),
+    };
+    const toRatio = (f: Record<ServerKey, Figures>, key: FigureKey) =>
+      key === 'maxRate' && (f[k].isRateBelow || f.bare.isRateBelow) ? NaN : f[k][key] / f.bare[key]; // a bound is no ratio
+    if (keys.includes('bare')) ratios[k] = Object.fromEntries(RATIO_ROWS.map(({ key }) => [key, median(figures.map((f) => toRatio(f, key)))])) as Record<FigureKey, number>;
   }
   const ours = ratios.ours;
   const targets: Record<string, boolean> = {};
@@ -67,25 +83,34 @@ export function summarize(rounds: Round[], keys: ServerKey[]): Summary {
 }
 
 function toCell(row: Row, f: Figures, ratio: number | undefined): string {
+  if (row.cell) return row.cell(f);
   const isCut = row.key === 'stormS' && f.isStormCut;
-  const mark = (row.key === 'maxRate' && f.isRateAtLeast ? '≥ ' : '') + (isCut ? '> ' : '');
-  const note = row.key === 'maxRate' && f.isLoadBound ? ' †' : '';
-  const times = ratio === undefined || row.key === 'delivered' ? '' : ` (${isCut ? '> ' : ''}${toFixed(2)(ratio)}×)`;
+  const isRate = row.key === 'maxRate';
+  const mark = (isRate && f.isRateAtLeast ? '≥ ' : '') + (isRate && f.isRateBelow ? '< ' : '') + (isCut ? '> ' : '');
+  const note = (isRate && f.isLoadBound ? ' †' : '') + (isRate && f.isRateNoisy ? ' ‡' : '');
+  const isRatio = ratio !== undefined && Number.isFinite(ratio) && !(isRate && f.isRateBelow);
+  const times = !isRatio ? '' : ` (${isCut ? '> ' : ''}${toFixed(2)(ratio)}×)`;
   return `${mark}${row.format(f[row.key])}${note}${times}`;
 }
 
 export function toMarkdown(summary: Summary, keys: ServerKey[], config: Config): string {
   const head = `| figure | ${keys.map((k) => SERVERS[k].label).join(' | ')} | target for ours | |`;
   const lines = [head, `|${' --- |'.repeat(keys.length + 3)}`];
+  let isAnyNoisy = false;
   for (const row of ROWS) {
     const cells = keys.map((k) => toCell(row, summary.medians[k]!, summary.ratios[k]?.[row.key]));
     const target = row.key === 'delivered' ? '= 1.0 (every server)' : row.target ? `≤ ${row.target.toFixed(1)}× bare` : '';
-    const verdict = row.key in summary.targets ? (summary.targets[row.key] ? 'pass' : '**FAIL**') : '';
+    const isNoisy = !!row.noisyBy && (['ours', 'bare'] as const).some((k) => (summary.medians[k]?.[row.noisyBy!] ?? 0) >= QUIET_PCT);
+    isAnyNoisy ||= isNoisy;
+    const verdict = row.key in summary.targets ? `${summary.targets[row.key] ? 'pass' : '**FAIL**'}${isNoisy ? ' (noisy)' : ''}` : '';
     lines.push(`| ${row.label(config)} | ${cells.join(' | ')} | ${target} | ${verdict} |`);
   }
   const notes = ['(×) ratio to bare Socket.IO.'];
-  if (keys.some((k) => summary.medians[k]!.isLoadBound)) notes.push('† the receivers\' process used most of a core at the first failing rate: the server\'s own limit may be higher.');
+  if (isAnyNoisy) notes.push(`(noisy) other processes used ≥ ${QUIET_PCT}% of a core while ours or bare was measured: run again, or with --repeat.`);
+  if (keys.some((k) => summary.medians[k]!.isLoadBound)) notes.push('† at the first failing rate the receivers\' process was as busy as the server (or near a full core): the limit may be the load generator\'s.');
+  if (keys.some((k) => summary.medians[k]!.isRateNoisy)) notes.push(`‡ the steps that failed there ran while other processes used ≥ ${QUIET_PCT}% of a core.`);
   if (keys.some((k) => summary.medians[k]!.isRateAtLeast)) notes.push('≥ no step failed: the limit is above the last rate tried.');
+  if (keys.some((k) => summary.medians[k]!.isRateBelow)) notes.push('< no step passed: the limit is below the lowest rate tried.');
   if (keys.some((k) => summary.medians[k]!.isStormCut)) notes.push(`> the storm was cut at ${config.stormCapS} s; memory is then per connection made.`);
   return `${lines.join('\n')}\n\n${notes.join(' ')}\n`;
 }

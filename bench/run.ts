@@ -3,17 +3,19 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectStorm, openRig, ramp, step, type Step } from './driver.ts';
+import { openRig, quietStep, quietStorm, ramp, step, type Patience, type Step } from './driver.ts';
 import { machine, summarize, toMachineLine, toMarkdown, type Config, type Round, type ServerRound } from './report.ts';
 import { killAll, ROOT, SERVER_KEYS, SERVERS, type ServerKey } from './servers.ts';
 
 const FULL: Config = {
   receivers: 1000, senders: 4, rate: 40, warmupS: 3, measureS: 10,
-  rampStart: 60, rampS: 5, rampSteps: 10, storm: 5000, stormCapS: 30, settleMs: 3000,
+  rampStart: 60, rampS: 5, rampSteps: 10, rampBudgetS: 75, storm: 5000, stormCapS: 30, settleMs: 3000,
+  patience: { waitMs: 8000, tries: 3, budgetMs: 90_000 },
 };
 const QUICK: Config = {
   receivers: 300, senders: 2, rate: 40, warmupS: 1, measureS: 3,
-  rampStart: 60, rampS: 2, rampSteps: 6, storm: 1000, stormCapS: 10, settleMs: 1000,
+  rampStart: 60, rampS: 2, rampSteps: 4, rampBudgetS: 15, storm: 1000, stormCapS: 10, settleMs: 500,
+  patience: { waitMs: 2000, tries: 1, budgetMs: 10_000 },
 };
 const MAX_REPEAT = 9;
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -22,15 +24,15 @@ const log = (line: string) => console.error(line);
 const toStepLine = (s: Step) =>
   `${s.rate} msg/s: ${Math.round(s.deliveriesPerSec)} deliveries/s, ${s.cpuUsPerDelivery.toFixed(2)} µs CPU each, ` +
   `p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, delivered ${s.deliveredRatio.toFixed(4)}, ` +
-  `server ${Math.round(s.serverCpuPct)}% / receivers ${Math.round(s.loadCpuPct)}% CPU${s.isSustained ? '' : '  (not sustained)'}`;
+  `CPU: server ${Math.round(s.serverCpuPct)}%, receivers ${Math.round(s.loadCpuPct)}%, others ${Math.round(s.othersPct)}%${s.isSustained ? '' : '  (not sustained)'}`;
 
-async function measureRates(key: ServerKey, c: Config): Promise<Omit<ServerRound, 'storm'>> {
+async function measureRates(key: ServerKey, c: Config, patience: Patience): Promise<Omit<ServerRound, 'storm'>> {
   const rig = await openRig(key, c.receivers, c.senders);
   try {
     await step(rig, c.rate, c.warmupS); // JIT and buffers warm up; not counted
-    const main = await step(rig, c.rate, c.measureS);
-    log(`  ${toStepLine(main)}`);
-    const found = await ramp(rig, c.rampStart, c.rampS, c.rampSteps);
+    const main = await quietStep(rig, c.rate, c.measureS, patience);
+    log(`  ${toStepLine(main)}${main.tries > 1 ? ` (least disturbed of ${main.tries})` : ''}`);
+    const found = await ramp(rig, c.rampStart, c.rampS, c.rampSteps, c.rampBudgetS * 1000);
     found.steps.forEach((s) => log(`  ramp ${toStepLine(s)}`));
     return { main, ramp: found };
   } finally {
@@ -59,18 +61,21 @@ async function main() {
   for (let r = 0; r < repeat; r++) {
     const order = r % 2 ? [...keys].reverse() : keys; // alternate, so no server always runs first
     const round: Round = {};
+    const patience = { ...config.patience, spentMs: 0 }; // waiting for quiet and measuring again, per round
     const rates: Partial<Record<ServerKey, Omit<ServerRound, 'storm'>>> = {};
     for (const key of order) {
       log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: ${config.receivers} receivers, ${config.senders} senders`);
-      rates[key] = await measureRates(key, config);
+      rates[key] = await measureRates(key, config, patience);
     }
     for (const key of order) {
-      const storm = await connectStorm(key, config.storm, config.stormCapS * 1000, config.settleMs);
+      const storm = await quietStorm(key, config.storm, config.stormCapS * 1000, config.settleMs, patience);
       log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: storm ${storm.connected}/${storm.count} in ${storm.seconds.toFixed(2)} s, ` +
-        `${(storm.bytesPerConn / 1024).toFixed(1)} KB per connection`);
+        `${(storm.bytesPerConn / 1024).toFixed(1)} KB per connection, others ${Math.round(storm.othersPct)}% CPU` +
+        `${storm.tries > 1 ? ` (least disturbed of ${storm.tries})` : ''}`);
       round[key] = { ...rates[key]!, storm };
     }
     rounds.push(round);
+    log(`[round ${r + 1}/${repeat}] ${Math.round(patience.spentMs / 1000)} s spent waiting for a quiet machine and measuring again`);
   }
 
   const summary = summarize(rounds, keys);

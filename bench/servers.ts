@@ -83,10 +83,17 @@ function treeOf(root: number, procs = readProcs()): number[] {
   return tree.filter((pid) => procs.has(pid));
 }
 
-/** CPU time (user + system, reaped children included) of the tree, in microseconds. */
-export function cpuMicros(root: number): number {
+/** CPU time (user + system, reaped children included) of these trees, in microseconds. */
+export function cpuMicros(...roots: number[]): number {
   const procs = readProcs();
-  return treeOf(root, procs).reduce((sum, pid) => sum + procs.get(pid)!.ticks, 0) * TICK_US;
+  const pids = new Set(roots.flatMap((root) => treeOf(root, procs)));
+  return [...pids].reduce((sum, pid) => sum + procs.get(pid)!.ticks, 0) * TICK_US;
+}
+
+/** CPU time the whole machine spent busy (user nice system irq softirq steal; all cores), in microseconds. */
+export function machineBusyMicros(): number {
+  const fields = readFileSync('/proc/stat', 'latin1').slice(0, 300).split('\n')[0].trim().split(/\s+/);
+  return [1, 2, 3, 6, 7, 8].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0) * TICK_US;
 }
 
 /** Resident memory of the tree, in bytes. */
