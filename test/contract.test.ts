@@ -1,17 +1,12 @@
 // The wire contract of the README, line by line, against the real server and socket.io-client.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer } from './helpers.ts';
+import { startServer, withServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer } from './helpers.ts';
 import type { Ack, TextMsg } from '../server.ts';
 
 const send = (c: Client, payload: unknown, ...extra: unknown[]): Promise<Ack> =>
   new Promise((resolve) => (c.emit as Function).call(c, 'textmsg', payload, ...extra, resolve));
 
-/** Runs `body` with a fresh server that is always closed. */
-async function withServer(body: (s: TestServer) => Promise<void>, options = {}) {
-  const server = await startServer({ rateLimit: false, ...options });
-  try { await body(server); } finally { await server.close(); }
-}
 
 // ---
 

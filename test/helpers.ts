@@ -37,6 +37,13 @@ export async function startServer(options: ChatOptions = {}) {
 }
 export type TestServer = Awaited<ReturnType<typeof startServer>>;
 
+/** Runs `body` with a fresh server (no flood control unless asked) that is always closed; `lines` is its log. */
+export async function withServer(body: (s: TestServer, lines: string[]) => Promise<void>, options: ChatOptions = {}) {
+  const lines: string[] = [];
+  const server = await startServer({ rateLimit: false, log: (line) => lines.push(line), ...options });
+  try { await body(server, lines); } finally { await server.close(); }
+}
+
 /** Resolves with the next `event` whose payload passes `isWanted`; rejects after `ms`. */
 export function waitFor<E extends keyof ServerToClientEvents>(
   socket: Client, event: E, isWanted: (payload: Parameters<ServerToClientEvents[E]>[0]) => boolean = () => true, ms = 3000,

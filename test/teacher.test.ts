@@ -3,16 +3,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer } from './helpers.ts';
+import { startServer, withServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer } from './helpers.ts';
 import type { Ack, ImageAck, TeacherAck, TeacherAction } from '../server.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 
-async function withServer(body: (s: TestServer, lines: string[]) => Promise<void>, options = {}) {
-  const lines: string[] = [];
-  const server = await startServer({ rateLimit: false, log: (line) => lines.push(line), ...options });
-  try { await body(server, lines); } finally { await server.close(); }
-}
 
 const teacherOf = (s: TestServer, name = 'Ms Li') => s.client({ name, avatar: 'owl', teacherKey: s.chat.teacherKey });
 
