@@ -49,6 +49,34 @@ export const STRINGS = {
     restarting: 'The server is restarting. Reconnecting…',
     backToLogin: 'Choose another nickname',
     emptyLog: 'No messages yet. Say hello! 👋',
+    teacherNote: 'You are signing in as the teacher',
+    teacher: 'Teacher',
+    quiet: 'Quiet mode',
+    pin: 'Pin announcement',
+    pinPrompt: 'Announcement to pin for everyone:',
+    pinned: 'Pinned',
+    unpin: 'Unpin',
+    clear: 'Clear history',
+    clearConfirm: 'Clear the group history for everyone?',
+    transcript: 'Download transcript',
+    mute: 'Mute',
+    unmute: 'Unmute',
+    kick: 'Remove',
+    kickConfirm: 'Remove {name} from the chat?',
+    removed: 'Removed',
+    allow: 'Allow back',
+    mutedTag: 'muted',
+    kicked: 'The teacher has removed you from the chat.',
+    cleared: 'The teacher cleared the history',
+    announcement: 'Announcement',
+    mutedNote: 'The teacher has muted you.',
+    quietNote: 'Quiet mode: only the teacher can write.',
+    muted: 'Not sent: muted by the teacher',
+    bad_image: 'Not sent: not a picture',
+    too_large: 'Not sent: picture too large',
+    attach: 'Attach a picture',
+    picture: 'Picture',
+    notDone: 'That did not work.',
   },
   zh: {
     appName: '课堂聊天',
@@ -99,6 +127,34 @@ export const STRINGS = {
     restarting: '服务器正在重启，正在重新连接…',
     backToLogin: '换一个昵称',
     emptyLog: '还没有消息，打个招呼吧！👋',
+    teacherNote: '你将以老师身份登录',
+    teacher: '老师',
+    quiet: '全员禁言',
+    pin: '置顶公告',
+    pinPrompt: '置顶给所有人的公告：',
+    pinned: '置顶',
+    unpin: '取消置顶',
+    clear: '清空记录',
+    clearConfirm: '为所有人清空群聊记录？',
+    transcript: '下载聊天记录',
+    mute: '禁言',
+    unmute: '解除禁言',
+    kick: '移出',
+    kickConfirm: '将 {name} 移出聊天室？',
+    removed: '已移出',
+    allow: '允许回来',
+    mutedTag: '已禁言',
+    kicked: '老师已将你移出聊天室。',
+    cleared: '老师清空了聊天记录',
+    announcement: '公告',
+    mutedNote: '你已被老师禁言。',
+    quietNote: '全员禁言中：只有老师可以发言。',
+    muted: '发送失败：已被老师禁言',
+    bad_image: '发送失败：不是图片',
+    too_large: '发送失败：图片太大',
+    attach: '发送图片',
+    picture: '图片',
+    notDone: '操作失败。',
   },
 };
 
@@ -108,11 +164,13 @@ export const avatarUrl = (id) => `avatars/${toAvatar(id)}.svg`;
 /** The nickname as the server will store it (so the session saved under it is found again). */
 export const toNickname = (raw) => raw.normalize('NFC').trim().replace(/\s+/gu, ' ');
 
-/** localStorage that never throws (private mode, disabled storage, quota). */
-export const store = {
-  get(key) { try { return localStorage.getItem(key); } catch { return null; } },
-  set(key, value) { try { localStorage.setItem(key, value); } catch {} },
-};
+/** Web storage that never throws (private mode, disabled storage, quota). */
+const toStore = (kind) => ({
+  get(key) { try { return window[kind].getItem(key); } catch { return null; } },
+  set(key, value) { try { window[kind].setItem(key, value); } catch {} },
+});
+export const store = toStore('localStorage');
+export const tabStore = toStore('sessionStorage'); // this tab only: the teacher key
 
 const toLang = (tag) => (String(tag).toLowerCase().startsWith('zh') ? 'zh' : 'en');
 let lang = toLang(store.get('chat.lang') ?? navigator.language);

@@ -1,11 +1,13 @@
 // The pages in real Chromium against the real server: every person is a separate browser context.
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { createChatServer } from '../server.ts';
 import { sleep, welcomed } from './helpers.ts';
-import { browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, SHOTS_DIR, stopServer, textOf, until, withChat } from './browser-helpers.ts';
+import { browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, SHOTS_DIR, stopServer, textOf, until, withChat, type Chat } from './browser-helpers.ts';
 
 if (!hasChromium) {
   if (process.env.CI) {
@@ -22,6 +24,11 @@ const personButton = (page: Page, name: string) => page.locator('[data-list="peo
 const convButton = (page: Page, name: string) => page.locator('[data-list="convs"] [data-conv]', { hasText: name });
 const countOf = (page: Page, text: string) => page.locator('[data-text]', { hasText: text }).count();
 const isFocused = (page: Page, selector: string) => page.evaluate((s) => document.activeElement === document.querySelector(s), selector);
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const pictures = (page: Page) => page.locator('.log:not([hidden]) .pic img');
+const stateOf = (li: Locator) => li.getAttribute('data-state');
+/** Whether the picture's URL loaded (a broken image has naturalWidth 0). */
+const loadedWidth = (img: Locator) => img.evaluate((el: HTMLImageElement) => el.decode().then(() => el.naturalWidth, () => 0));
 
 // ---
 
@@ -271,6 +278,8 @@ restart('the page shows the outage, keeps the draft, sends what was queued, and 
   await say(bob, 'queued while offline');
   const queued = await message(bob, 'queued while offline');
   assert.is(await queued.getAttribute('data-state'), 'sending');
+  await bob.locator('[data-file]').setInputFiles(fixture('tiny.jpg'));
+  await pictures(bob).waitFor();
   await screenshot(bob, 'chat-offline');
 
   const next = createChatServer({ dataDir: server.dataDir, rateLimit: false, log: () => {} });
@@ -281,6 +290,7 @@ restart('the page shows the outage, keeps the draft, sends what was queued, and 
     assert.is(await alice.locator('#content').inputValue(), 'draft survives');
     await until('the queued message is sent', async () => (await queued.getAttribute('data-state')) === 'sent');
     await message(alice, 'queued while offline');
+    assert.ok(await loadedWidth(pictures(alice)) > 0, 'the queued picture is sent too');
     await alice.locator('#content').press('Enter');
     await message(bob, 'draft survives');
     assert.is(await countOf(alice, 'before restart'), 1, 'catch-up does not repeat messages');
@@ -426,3 +436,266 @@ layout('every control has an accessible name; the laptop view makes a good scree
 
 layout.run();
 
+// ---
+
+/** The teacher: the link from the terminal, then the login form. Dialogs (confirm, prompt) are answered from `answers`. */
+async function teacherJoins({ server, newPage }: Chat, answers: string[] = []) {
+  const page = await newPage();
+  page.on('dialog', (dialog) => dialog.accept(answers.shift()));
+  await page.goto(`${server.url}/#teacher=${server.chat.teacherKey}`);
+  await page.getByLabel('Nickname').fill('Ms Li');
+  await page.locator('label', { has: page.locator('input[value="owl"]') }).click();
+  await page.getByRole('button', { name: 'Join the chat' }).click();
+  await ready(page);
+  await page.locator('[data-teacher-bar]').waitFor();
+  return page;
+}
+
+/** The teacher opens the private chat with `name` and uses one of its buttons (Mute, Unmute, Remove). */
+async function onPerson(teacher: Page, name: string, button: string) {
+  await personButton(teacher, name).click();
+  await teacher.locator('[data-tools]').getByRole('button', { name: button, exact: true }).click();
+}
+
+const teaching = browserSuite('teacher');
+
+teaching('the teacher link: the key stays in the tab, leaves the address bar, and marks the teacher for everyone', () => withChat({}, async (c) => {
+  const sam = await c.join('Sam');
+  const page = await c.newPage();
+  await page.goto(`${c.server.url}/#teacher=${c.server.chat.teacherKey}`);
+  assert.is(page.url(), `${c.server.url}/`, 'the key is gone from the address bar');
+  assert.is(await textOf(page, '[data-teacher-note]'), 'You are signing in as the teacher');
+  assert.is(await page.evaluate(() => sessionStorage.getItem('teacherKey')), c.server.chat.teacherKey);
+  await page.getByLabel('Nickname').fill('Ms Li');
+  await page.getByRole('button', { name: 'Join the chat' }).click();
+  await ready(page);
+  assert.not.match(page.url(), c.server.chat.teacherKey);
+  assert.not.match(await page.evaluate(() => JSON.stringify(localStorage)), c.server.chat.teacherKey, 'never in localStorage');
+  await page.locator('[data-teacher-bar]').waitFor();
+  assert.match(await textOf(page, '[data-list="people"] .is-me'), 'Teacher');
+
+  await personButton(sam, 'Ms Li').locator('.tag', { hasText: 'Teacher' }).waitFor();
+  await say(page, 'Good morning class');
+  await message(sam, 'Good morning class');
+  assert.is(await textOf(sam, '.log:not([hidden]) .msg .tag'), 'Teacher');
+  assert.ok(await sam.locator('[data-teacher-bar]').isHidden(), 'no teacher controls for a student');
+  await personButton(sam, 'Ms Li').click();
+  assert.ok(await sam.locator('[data-tools]').isHidden());
+}));
+
+teaching('mute and quiet mode: the student is told, a refused send says why, and both undo', () => withChat({}, async (c) => {
+  const teacher = await teacherJoins(c);
+  const sam = await c.join('Sam');
+  const kim = await c.join('Kim');
+  await onPerson(teacher, 'Sam', 'Mute');
+  await until('Sam is told', async () => (await textOf(sam, '[data-room-note]')) === 'The teacher has muted you.');
+  await personButton(teacher, 'Sam').locator('.tag', { hasText: 'muted' }).waitFor();
+  await say(sam, 'can I speak?');
+  const refusedMsg = await message(sam, 'can I speak?');
+  await until('refused', async () => (await stateOf(refusedMsg)) === 'failed');
+  assert.match(await refusedMsg.textContent() ?? '', 'Not sent: muted by the teacher');
+  assert.ok(await kim.locator('[data-room-note]').isHidden(), 'only Sam is muted');
+  await sam.locator('[data-file]').setInputFiles(fixture('tiny.png'));
+  const refusedPic = pictures(sam).locator('xpath=ancestor::li[1]');
+  await until('the picture is refused too', async () => (await stateOf(refusedPic)) === 'failed');
+  assert.match(await refusedPic.textContent() ?? '', 'Not sent: muted by the teacher');
+
+  await onPerson(teacher, 'Sam', 'Unmute');
+  await sam.locator('[data-room-note]').waitFor({ state: 'hidden' });
+  await refusedMsg.getByRole('button', { name: 'Retry' }).click();
+  await message(kim, 'can I speak?');
+  await refusedPic.getByRole('button', { name: 'Retry' }).click();
+  assert.ok(await loadedWidth(pictures(kim)) > 0, 'sent on retry');
+
+  const quiet = teacher.getByRole('button', { name: 'Quiet mode' });
+  await quiet.click();
+  await until('pressed', async () => (await quiet.getAttribute('aria-pressed')) === 'true');
+  await until('Kim is told', async () => (await textOf(kim, '[data-room-note]')) === 'Quiet mode: only the teacher can write.');
+  await say(kim, 'hello?');
+  const hushed = await message(kim, 'hello?');
+  await until('refused in quiet mode', async () => (await stateOf(hushed)) === 'failed');
+  await teacher.getByRole('button', { name: 'Back to group' }).click();
+  await say(teacher, 'Quiet please, read page 42');
+  await message(kim, 'Quiet please');
+  await quiet.click();
+  await kim.locator('[data-room-note]').waitFor({ state: 'hidden' });
+  assert.is(await countOf(sam, 'hello?'), 0, 'a refused message reaches no one');
+}));
+
+teaching('pin: everyone sees the announcement, late joiners too, until unpinned; the teacher view', () => withChat({}, async (c) => {
+  const teacher = await teacherJoins(c, ['Quiz at 10:30: bring a pencil ✏️', 'x'.repeat(2001)]);
+  const sam = await c.join('Sam', { avatar: 'fox' });
+  const lin = await c.join('林小明', { avatar: 'tiger' });
+  await say(sam, 'Good morning! Is the quiz today?');
+  await message(teacher, 'Is the quiz today');
+  await lin.locator('[data-file]').setInputFiles(fixture('tiny.jpg'));
+  await pictures(teacher).waitFor();
+  await teacher.getByRole('button', { name: 'Pin announcement' }).click();
+  await until('Sam sees the pin', async () => (await textOf(sam, '[data-pinned-text]')) === 'Quiz at 10:30: bring a pencil ✏️');
+  const late = await c.join('Dana', { avatar: 'penguin' });
+  assert.is(await textOf(late, '[data-pinned-text]'), 'Quiz at 10:30: bring a pencil ✏️', 'in the welcome');
+  assert.ok(await late.getByRole('button', { name: 'Unpin' }).isHidden(), 'only the teacher may unpin');
+
+  await onPerson(teacher, '林小明', 'Mute');
+  await personButton(teacher, '林小明').locator('.tag', { hasText: 'muted' }).waitFor();
+  await teacher.getByRole('button', { name: 'Back to group' }).click();
+  await say(teacher, 'Yes, at 10:30. Phones away please 📵');
+  await message(sam, 'Phones away');
+  await screenshot(teacher, 'teacher');
+
+  await teacher.getByRole('button', { name: 'Pin announcement' }).click();
+  await until('the refusal is shown', async () => (await textOf(teacher, '[data-toast]')) === 'That did not work.');
+  assert.is(await textOf(sam, '[data-pinned-text]'), 'Quiz at 10:30: bring a pencil ✏️', 'too long: the pin stays');
+
+  await teacher.getByRole('button', { name: 'Unpin' }).click();
+  await sam.locator('[data-pinned]').waitFor({ state: 'hidden' });
+  await late.locator('[data-pinned]').waitFor({ state: 'hidden' });
+}));
+
+teaching('remove: the student is told, stays out (reload, other nickname) until allowed back', () => withChat({}, async (c) => {
+  const teacher = await teacherJoins(c, ['']);
+  const kay = await c.join('Kay');
+  await onPerson(teacher, 'Kay', 'Remove');
+  const refusal = kay.locator('[data-refused]');
+  await refusal.waitFor();
+  assert.is(await textOf(kay, '[data-refused-text]'), 'The teacher has removed you from the chat.');
+  assert.ok(await kay.locator('[data-back]').isHidden(), 'no way around it offered');
+  await until('Kay is gone', async () => (await peopleNames(teacher)).length === 0);
+  await teacher.locator('[data-list="kicked"]', { hasText: 'Kay' }).waitFor();
+  await sleep(1000);
+  assert.is(c.server.chat.stats().online, 1, 'no reconnection');
+
+  await kay.reload();
+  await refusal.waitFor();
+  assert.is(await textOf(kay, '[data-refused-text]'), 'The teacher has removed you from the chat.');
+  await kay.goto(`${c.server.url}/chat.html?name=Kay2&avatar=cat`);
+  await refusal.waitFor();
+  assert.is(c.server.chat.stats().online, 1, 'not under another nickname either');
+
+  await teacher.getByRole('button', { name: 'Allow back' }).click();
+  await teacher.locator('[data-list="kicked"] li').waitFor({ state: 'detached' });
+  await kay.goto(`${c.server.url}/chat.html?name=Kay&avatar=cat`);
+  await ready(kay);
+  await personButton(teacher, 'Kay').waitFor();
+}));
+
+teaching('clear empties every group view but not private chats; the transcript has the group only; announcements arrive', () => withChat({}, async (c) => {
+  const teacher = await teacherJoins(c, ['']);
+  const sam = await c.join('Sam');
+  const kim = await c.join('Kim');
+  await say(sam, 'group hello 👋');
+  await message(kim, 'group hello');
+  await personButton(sam, 'Kim').click();
+  await say(sam, 'private psst');
+  await convButton(kim, 'Sam').click();
+  await message(kim, 'private psst');
+
+  const [download] = await Promise.all([teacher.waitForEvent('download'), teacher.getByRole('button', { name: 'Download transcript' }).click()]);
+  assert.match(download.suggestedFilename(), /^transcript-\d{4}-\d\d-\d\d\.md$/);
+  const transcript = readFileSync(await download.path(), 'utf8');
+  assert.match(transcript, '**Sam**: group hello 👋');
+  assert.not.match(transcript, 'private psst');
+
+  await teacher.getByRole('button', { name: 'Clear history' }).click();
+  await convButton(kim, 'Group').click();
+  await kim.locator('.notice', { hasText: 'The teacher cleared the history' }).waitFor();
+  assert.is(await countOf(kim, 'group hello'), 0);
+  assert.is(await countOf(teacher, 'group hello'), 0);
+  assert.is(await countOf(kim, 'private psst'), 1, 'private chats stay');
+  await convButton(kim, 'Sam').click();
+
+  const res = await fetch(`${c.server.url}/api/push`, {
+    method: 'POST', body: JSON.stringify({ content: 'Quiz results are out' }),
+    headers: { authorization: `Bearer ${c.server.chat.teacherKey}`, 'content-type': 'application/json' },
+  });
+  assert.is(res.status, 200);
+  await sam.locator('.announce', { hasText: 'Quiz results are out' }).waitFor({ state: 'attached' });
+  const badge = convButton(kim, 'Group').locator('[data-badge]');
+  await until('counted as unread', async () => (await badge.locator('[aria-hidden]').textContent()) === '1');
+  await convButton(kim, 'Group').click();
+  await kim.locator('.announce', { hasText: 'Quiz results are out' }).waitFor();
+}));
+
+teaching.run();
+
+// ---
+
+const pics = browserSuite('pictures');
+
+pics('a picture from the file input or pasted: the others see it load; a private one stays with its two people', () => withChat({}, async (c) => {
+  const sam = await c.join('Sam');
+  const kim = await c.join('Kim');
+  const lin = await c.join('Lin');
+  await sam.getByLabel('Attach a picture').setInputFiles(fixture('tiny.png'));
+  assert.ok(await loadedWidth(pictures(kim)) > 0, 'the group picture loads for Kim');
+  const own = pictures(sam).locator('xpath=ancestor::li[1]');
+  await until('sent', async () => (await stateOf(own)) === 'sent');
+  assert.match(await pictures(kim).locator('..').getAttribute('href') ?? '', /^\/images\/[\w-]{21}\.jpg$/);
+  assert.is(await pictures(kim).getAttribute('alt'), 'Picture');
+
+  await personButton(sam, 'Kim').click();
+  await sam.evaluate(`(() => {
+    const data = new DataTransfer();
+    data.items.add(new File([Uint8Array.from(atob('${readFileSync(fixture('tiny.jpg')).toString('base64')}'), (ch) => ch.charCodeAt(0))], 'p.jpg', { type: 'image/jpeg' }));
+    document.querySelector('#content').dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  })()`);
+  await convButton(kim, 'Sam').locator('[data-badge]').waitFor();
+  await convButton(kim, 'Sam').click();
+  assert.ok(await loadedWidth(pictures(kim)) > 0, 'the private picture loads for Kim');
+  const privateUrl = await pictures(kim).locator('..').getAttribute('href') ?? '';
+  assert.match(privateUrl, /^\/images\/[\w-]{21}\.jpg$/);
+
+  const late = await c.join('Dee');
+  assert.ok(await loadedWidth(pictures(late)) > 0, 'history brings the group picture');
+  for (const page of [lin, late]) {
+    assert.is(await page.locator('.pic').count(), 1, 'only the group picture');
+    assert.not.ok((await page.content()).includes(privateUrl), 'the private picture never reaches a third page');
+  }
+}));
+
+pics('a big picture is shrunk to 1280 px and sent in 32 KB chunks with progress; a non-picture is refused', () => withChat({}, async (c) => {
+  const sam = await c.join('Sam');
+  const kim = await c.join('Kim');
+  const png: string = await sam.evaluate(`(() => {
+    const canvas = Object.assign(document.createElement('canvas'), { width: 3000, height: 2000 });
+    const g = canvas.getContext('2d');
+    const sky = g.createLinearGradient(0, 0, 3000, 2000);
+    sky.addColorStop(0, '#1a5fd6'); sky.addColorStop(1, '#f2d675');
+    g.fillStyle = sky; g.fillRect(0, 0, 3000, 2000);
+    for (let i = 0; i < 4000; i++) { g.fillStyle = 'hsl(' + (i * 37 % 360) + ' 70% 50%)'; g.fillRect(i * 7919 % 3000, i * 104729 % 2000, 24, 24); }
+    return canvas.toDataURL('image/png').split(',')[1];
+  })()`);
+  await sam.evaluate(`(() => {
+    window.progress = [];
+    new MutationObserver((records) => records.forEach((r) => r.target.matches('progress') && window.progress.push([r.target.value, r.target.max])))
+      .observe(document.body, { subtree: true, attributes: true, attributeFilter: ['value', 'max'] });
+  })()`);
+  await sam.locator('[data-file]').setInputFiles({ name: 'big.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
+  assert.is(await loadedWidth(pictures(kim)), 1280);
+  assert.is(await pictures(kim).evaluate((img: HTMLImageElement) => img.naturalHeight), 853);
+  const [file] = readdirSync(join(c.server.dataDir, 'images'));
+  const size = statSync(join(c.server.dataDir, 'images', file)).size;
+  assert.ok(file.endsWith('.jpg') && size > 32 * 1024 && size <= 300 * 1024, `a JPEG of several chunks, at most 300 KB: ${file} ${size}`);
+  const seen = await sam.evaluate('window.progress') as [number, number][];
+  assert.ok(seen.some(([value, max]) => value > 0 && value < max), `progress in between: ${JSON.stringify(seen)}`);
+  await until('the progress bar is gone', async () => (await sam.locator('.log progress').count()) === 0);
+
+  await sam.locator('[data-file]').setInputFiles(fixture('evil-html.png'));
+  await until('refused in the page', async () => (await textOf(sam, '[data-toast]')) === 'Not sent: not a picture');
+  assert.is(await sam.locator('.pic').count(), 1);
+}));
+
+pics.run();
+
+// ---
+
+const budget = suite('page weight');
+
+budget('the HTML, CSS and JS of the pages stay under 60 KB (the socket.io client and the avatars aside)', () => {
+  const dir = new URL('../public/', import.meta.url);
+  const files = readdirSync(dir).filter((f) => /\.(html|css|js)$/.test(f)); // join.css (the projector page) too: the strict count
+  const total = files.reduce((sum, f) => sum + statSync(new URL(f, dir)).size, 0);
+  assert.ok(total < 60_000, `${total} bytes in ${files.join(' ')}`);
+});
+
+budget.run();
