@@ -366,6 +366,7 @@ export function createChatServer(options: ChatOptions = {}) {
 
   function forgetSession(s: Session) {
     sessions.delete(s.id);
+    muted.delete(s);
     for (const conv of s.convs ?? []) {
       privates.delete(conv);
       for (const other of conv.split(' ')) sessions.get(other)?.convs?.delete(conv);
@@ -642,9 +643,19 @@ export function createChatServer(options: ChatOptions = {}) {
   let pinned: RoomState['pinned'] = null;
   const kicked = new Map<string, string>(); // session -> nickname, refused until allowed
 
-  const roomState = (): RoomState => ({
-    quiet, pinned, kicked: [...kicked.values()], muted: [...online.values()].filter((s) => s.isMuted).map((s) => s.name),
-  });
+  const muted = new Set<Session>(); // online or not: a mute outlives a reconnect
+
+  /** Who is muted or removed is the teacher's business; a student only learns about themselves. */
+  function roomFor(session?: Session): RoomState {
+    if (session?.isTeacher) return { quiet, pinned, kicked: [...kicked.values()], muted: [...muted].map((s) => s.name) };
+    return { quiet, pinned, kicked: [], muted: session?.isMuted ? [session.name] : [] };
+  }
+
+  function broadcastRoom() {
+    const told = [...online.values()].filter((s) => s.isTeacher || s.isMuted);
+    io.except(told.flatMap((s) => s.tabs)).emit('room', roomFor());
+    for (const s of told) tabsOf(s)?.emit('room', roomFor(s));
+  }
   const logAction = (teacher: Session, what: string) => log(`[${new Date().toLocaleTimeString()}] ${teacher.name} ${what}`);
 
   const TEACHER_ACTIONS: Record<TeacherAction, (teacher: Session, target: Session | undefined, text: unknown) => TeacherAck> = {
@@ -690,6 +701,8 @@ export function createChatServer(options: ChatOptions = {}) {
     if (!target) return { ok: false, error: 'not_online' };
     if (target.isTeacher) return { ok: false, error: 'not_allowed' };
     target.isMuted = isMuted;
+    if (isMuted) muted.add(target);
+    else muted.delete(target);
     logAction(teacher, `${isMuted ? 'muted' : 'unmuted'} ${target.name}`);
     return { ok: true };
   }
@@ -704,7 +717,7 @@ export function createChatServer(options: ChatOptions = {}) {
     }
     const target = typeof payload.name === 'string' ? online.get(toNameKey(payload.name)) : undefined;
     const result = TEACHER_ACTIONS[action](session, target, action === 'allow' ? payload.name : payload.content);
-    if (result.ok) io.emit('room', roomState());
+    if (result.ok) broadcastRoom();
     ack?.(result);
   }
 
@@ -744,7 +757,7 @@ export function createChatServer(options: ChatOptions = {}) {
     const format = req.query.format ?? 'md';
     if (format !== 'md' && format !== 'json') return res.status(400).json({ error: '"format" must be md or json.' });
     const messages = group.map((e) => e.msg); // the group only: private messages never leave their two people
-    const day = new Date().toISOString().slice(0, 10);
+    const day = new Date().toLocaleDateString('sv'); // YYYY-MM-DD in local time, like the lines
     res.attachment(`transcript-${day}.${format}`);
     if (format === 'json') return res.json(messages);
     const line = (m: TextMsg) =>
@@ -831,7 +844,7 @@ export function createChatServer(options: ChatOptions = {}) {
     socket.emit('welcome', {
       name: session.name, avatar: session.avatar, session: session.id,
       users: usersOnline(), count: online.size, history: historyFor(session, socket.handshake.auth?.lastId),
-      teacher: session.isTeacher, room: roomState(),
+      teacher: session.isTeacher, room: roomFor(session),
     });
   });
 
