@@ -602,7 +602,8 @@ chaos('three restarts and a repeatedly cut client: every acked message reaches i
     };
     let isCutterPaused = false;
     const cutting = (async () => {
-      while (!isDone) {
+      const deadline = Date.now() + 30_000;
+      while ((!isDone || cuts < 3) && Date.now() < deadline) { // at least 3 cuts, however the dice fell
         await sleep(80 + r.int(120));
         const roll = r.next();
         if (isCutterPaused) continue;
