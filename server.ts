@@ -303,7 +303,7 @@ export function createChatServer(options: ChatOptions = {}) {
 
   function claim(socket: ChatSocket, session: Session) {
     socket.data = { session: session.id };
-    session.tabs.push(socket.id);
+    session.tabs = session.tabs.concat(socket.id); // exact size: a push would reserve 17 slots per person
     session.lastSeen = Date.now();
     if (session.tabs.length > 1) return;
     online.set(session.key, session);
@@ -315,9 +315,8 @@ export function createChatServer(options: ChatOptions = {}) {
 
   function release(socket: ChatSocket) {
     const session = sessions.get(socket.data.session);
-    const tab = session ? session.tabs.indexOf(socket.id) : -1;
-    if (!session || tab < 0) return;
-    session.tabs.splice(tab, 1);
+    if (!session?.tabs.includes(socket.id)) return;
+    session.tabs = session.tabs.filter((id) => id !== socket.id);
     session.lastSeen = Date.now();
     if (session.tabs.length) return;
     dropUpload(session);
