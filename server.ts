@@ -159,8 +159,11 @@ function countCodePoints(text: string, stopAt: number): number {
   return n;
 }
 
+type ContentError = 'invalid_message' | 'empty' | 'too_long';
+const isContentError = (c: string): c is ContentError => c === 'invalid_message' || c === 'empty' || c === 'too_long';
+
 /** The trimmed content, or the error code for it. */
-export function toContent(raw: unknown): string | ErrorCode {
+export function toContent(raw: unknown): string | ContentError {
   if (typeof raw !== 'string') return 'invalid_message';
   const content = raw.trim();
   if (!content) return 'empty';
@@ -528,7 +531,7 @@ export function createChatServer(options: ChatOptions = {}) {
     const seen = cid ? session.cids?.get(cid) : undefined;
     if (seen) return answerRetry(seen, ack);
     const content = toContent(rawContent);
-    if (content === 'invalid_message' || content === 'empty' || content === 'too_long') return refuse(content);
+    if (isContentError(content)) return refuse(content);
     const recipient = toRecipient(session, to);
     if (typeof recipient === 'string') return refuse(recipient);
     commitLater(newEntry(session, recipient, content, cid), ack);
@@ -690,7 +693,7 @@ export function createChatServer(options: ChatOptions = {}) {
     },
     pin: (t, _target, text) => {
       const content = toContent(text);
-      if (content === 'invalid_message' || content === 'empty' || content === 'too_long') return { ok: false, error: content };
+      if (isContentError(content)) return { ok: false, error: content };
       pinned = { content, ts: Date.now() };
       logAction(t, `pinned: ${content}`);
       return { ok: true };
@@ -733,7 +736,7 @@ export function createChatServer(options: ChatOptions = {}) {
   function onPush(req: express.Request, res: express.Response) {
     const { content: raw, to } = isPlainObject(req.body) ? req.body : ({} as Record<string, unknown>);
     const content = toContent(raw);
-    if (content === 'invalid_message' || content === 'empty' || content === 'too_long') {
+    if (isContentError(content)) {
       return res.status(400).json({ error: '"content" must be a text of 1 to 2000 characters.' });
     }
     const isNameList = Array.isArray(to) && to.length <= MAX_PUSH_TO && to.every((n) => typeof n === 'string');
