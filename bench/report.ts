@@ -8,13 +8,13 @@ const LOAD_BOUND_PCT = 85; // the receivers' process this busy at the limit: the
 
 export interface Config {
   receivers: number; senders: number; rate: number; warmupS: number; measureS: number;
-  rampStart: number; rampS: number; rampSteps: number; rampBudgetS: number; storm: number; stormCapS: number; settleMs: number;
+  rampStart: number; rampS: number; rampSteps: number; rampBudgetS: number; storm: number; stormCapS: number; settleMs: number; idleMs: number;
   patience: { waitMs: number; tries: number; budgetMs: number }; // per round
 }
 export interface ServerRound { main: Step; ramp: { steps: Step[]; best: Step | null }; storm: Storm }
 export type Round = Partial<Record<ServerKey, ServerRound>>;
 
-type FigureKey = 'cpuUs' | 'p50' | 'p99' | 'maxRate' | 'kbPerConn' | 'stormS' | 'delivered' | 'othersPct' | 'othersStormPct';
+type FigureKey = 'cpuUs' | 'p50' | 'p99' | 'maxRate' | 'kbPerConn' | 'kbAfterStorm' | 'stormS' | 'delivered' | 'othersPct' | 'othersStormPct';
 export type Figures = Record<FigureKey, number> & { isRateAtLeast: boolean; isRateBelow: boolean; isLoadBound: boolean; isRateNoisy: boolean; isStormCut: boolean };
 
 export function toFigures({ main, ramp, storm }: ServerRound): Figures {
@@ -28,7 +28,8 @@ export function toFigures({ main, ramp, storm }: ServerRound): Figures {
   return {
     cpuUs: main.cpuUsPerDelivery, p50: main.p50, p99: main.p99, delivered: main.deliveredRatio, othersPct: main.othersPct,
     maxRate: ramp.best?.deliveriesPerSec ?? lowest, isRateAtLeast: firstFailed === Infinity, isRateBelow: !ramp.best, isLoadBound, isRateNoisy,
-    kbPerConn: storm.bytesPerConn / 1024, stormS: storm.seconds, isStormCut: !storm.isComplete, othersStormPct: storm.othersPct,
+    kbPerConn: storm.bytesPerIdleConn / 1024, kbAfterStorm: storm.bytesPerConn / 1024,
+    stormS: storm.seconds, isStormCut: !storm.isComplete, othersStormPct: storm.othersPct,
   };
 }
 
@@ -47,7 +48,8 @@ const ROWS: Row[] = [
   { key: 'p50', label: () => '(b) latency p50, ms', format: toFixed(1) },
   { key: 'p99', label: () => '(b) latency p99, ms', format: toFixed(1), target: 1.2, noisyBy: 'othersPct' },
   { key: 'maxRate', label: (c) => `(c) max deliveries/s with p99 ≤ ${P99_LIMIT_MS} ms (${c.receivers} receivers)`, format: toThousands },
-  { key: 'kbPerConn', label: (c) => `(d) memory per idle connection, KB (${c.storm} connections)`, format: toFixed(1), target: 1.0, noisyBy: 'othersStormPct' },
+  { key: 'kbPerConn', label: (c) => `(d) memory per idle connection, KB (${c.storm} connections, idle ${c.idleMs / 1000} s)`, format: toFixed(1), target: 1.0, noisyBy: 'othersStormPct' },
+  { key: 'kbAfterStorm', label: (c) => `(d) the same ${c.settleMs / 1000} s after the storm, with its garbage`, format: toFixed(1) },
   { key: 'stormS', label: (c) => `(e) connect storm, s (${c.storm} clients)`, format: toFixed(2), target: 1.5, noisyBy: 'othersStormPct' },
   { key: 'delivered', label: () => '(f) delivered / expected', format: toFixed(3) },
   { key: 'othersPct', label: () => 'other processes\' CPU during (a) / (e), % of a core', format: toFixed(0), cell: (f) => `${toFixed(0)(f.othersPct)} / ${toFixed(0)(f.othersStormPct)}` },

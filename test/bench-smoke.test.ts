@@ -54,6 +54,7 @@ storm(`${SERVERS.ours.label}: every client is welcomed`, async () => {
   assert.ok(result.isComplete);
   assert.ok(result.seconds > 0);
   assert.ok(Number.isFinite(result.bytesPerConn));
+  assert.ok(Number.isFinite(result.bytesPerIdleConn));
 });
 
 storm.run();
