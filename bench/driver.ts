@@ -11,7 +11,6 @@ const CONNECT_WINDOW = 256; // handshakes in flight: under the listen backlog (5
 const CONNECT_TIMEOUT_MS = 240_000;
 const DRAIN_IDLE_MS = 1000; // a step is over when all is delivered, or nothing came for this long
 const DRAIN_MAX_MS = 10_000;
-const SETTLE_MS = 3000; // before the first RSS reading
 const RAMP_FACTOR = 1.5;
 const RAMP_RESOLUTION = 1.15; // stop bisecting when the pass/fail rates are this close
 const RAMP_MIN_RATE = 2;
@@ -195,26 +194,30 @@ export interface Storm {
   othersPct: number; rssBefore: number; rssAfter: number; rssIdle: number; bytesPerConn: number; bytesPerIdleConn: number;
 }
 
+/** When RSS is read around a storm, in ms: before it and after it. */
+export interface StormWaits { warmMs: number; settleMs: number; idleMs: number }
+
 /**
  * A fresh server; `count` clients connect at once (up to the window in flight), given up after `capMs`
- * (the tutorial's storm is quadratic). RSS growth per connection is read twice: `settleMs` after the storm,
- * while the heap still holds the storm's garbage, and `idleMs` after it, once the server has been idle
- * (V8 collects garbage when a process goes idle, about 20 s in, and Engine.IO pings every 25 s).
+ * (the tutorial's storm is quadratic). RSS growth per connection is measured from a baseline read `warmMs`
+ * after start (a fresh Node process frees its start-up garbage about 8 s in), and read twice: `settleMs`
+ * after the storm, while the heap still holds the storm's garbage, and `idleMs` after it, once the server has
+ * been idle (V8 collects garbage when a process goes idle, about 20 s in; Engine.IO pings every 25 s).
  */
-export async function connectStorm(key: ServerKey, count: number, capMs: number, settleMs = SETTLE_MS, idleMs = settleMs, p?: Patience): Promise<Storm> {
+export async function connectStorm(key: ServerKey, count: number, capMs: number, waits: StormWaits, p?: Patience): Promise<Storm> {
   const server = await startServer(key);
   let rx: Load | undefined;
   try {
     rx = await startLoad();
     await rx.call('guard', { pgids: [server.pid], dirs: [server.dataDir] });
-    await sleep(settleMs);
+    await sleep(waits.warmMs);
     if (p) await waitQuiet([server.pid, rx.pid], p);
     const [rssBefore, cpu0, others] = [server.rss(), server.cpu(), othersMeter([server.pid, rx.pid])];
     const r = await rx.call<ConnectResult>('connect', { ...connectArgs(server, count, 'c'), timeoutMs: capMs }, capMs + 10_000);
     const [serverCpuS, othersPct] = [(server.cpu() - cpu0) / 1e6, others()];
-    await sleep(settleMs);
+    await sleep(waits.settleMs);
     const rssAfter = server.rss();
-    await sleep(Math.max(0, idleMs - settleMs));
+    await sleep(Math.max(0, waits.idleMs - waits.settleMs));
     const rssIdle = server.rss();
     const perConn = (rss: number) => (r.connected ? (rss - rssBefore) / r.connected : NaN);
     return {
@@ -228,12 +231,12 @@ export async function connectStorm(key: ServerKey, count: number, capMs: number,
 }
 
 /** The storm again on a fresh server while the machine was busy (not when it was cut: that one is long): the least disturbed. */
-export async function quietStorm(key: ServerKey, count: number, capMs: number, settleMs: number, idleMs: number, p: Patience): Promise<Storm & { tries: number }> {
+export async function quietStorm(key: ServerKey, count: number, capMs: number, waits: StormWaits, p: Patience): Promise<Storm & { tries: number }> {
   let best: Storm | null = null;
   let tries = 0;
   do {
     const t0 = nowMs();
-    const s = await connectStorm(key, count, capMs, settleMs, idleMs, p);
+    const s = await connectStorm(key, count, capMs, waits, p);
     if (tries++) p.spentMs += nowMs() - t0;
     if (!best || s.othersPct < best.othersPct) best = s;
   } while (tries < p.tries && !isQuiet(best) && best.isComplete && hasPatience(p));

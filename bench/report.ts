@@ -8,7 +8,7 @@ const LOAD_BOUND_PCT = 85; // the receivers' process this busy at the limit: the
 
 export interface Config {
   receivers: number; senders: number; rate: number; warmupS: number; measureS: number;
-  rampStart: number; rampS: number; rampSteps: number; rampBudgetS: number; storm: number; stormCapS: number; settleMs: number; idleMs: number;
+  rampStart: number; rampS: number; rampSteps: number; rampBudgetS: number; storm: number; stormCapS: number; warmMs: number; settleMs: number; idleMs: number;
   patience: { waitMs: number; tries: number; budgetMs: number }; // per round
 }
 export interface ServerRound { main: Step; ramp: { steps: Step[]; best: Step | null }; storm: Storm }

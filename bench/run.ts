@@ -9,12 +9,12 @@ import { killAll, ROOT, SERVER_KEYS, SERVERS, type ServerKey } from './servers.t
 
 const FULL: Config = {
   receivers: 1000, senders: 4, rate: 40, warmupS: 3, measureS: 10,
-  rampStart: 60, rampS: 5, rampSteps: 10, rampBudgetS: 75, storm: 5000, stormCapS: 30, settleMs: 3000, idleMs: 45_000,
+  rampStart: 60, rampS: 5, rampSteps: 10, rampBudgetS: 75, storm: 5000, stormCapS: 30, warmMs: 12_000, settleMs: 3000, idleMs: 45_000,
   patience: { waitMs: 8000, tries: 3, budgetMs: 90_000 },
 };
 const QUICK: Config = {
   receivers: 300, senders: 2, rate: 40, warmupS: 1, measureS: 3,
-  rampStart: 60, rampS: 2, rampSteps: 4, rampBudgetS: 15, storm: 1000, stormCapS: 10, settleMs: 500, idleMs: 1000,
+  rampStart: 60, rampS: 2, rampSteps: 4, rampBudgetS: 15, storm: 1000, stormCapS: 10, warmMs: 500, settleMs: 500, idleMs: 1000,
   patience: { waitMs: 2000, tries: 1, budgetMs: 10_000 },
 };
 const MAX_REPEAT = 9;
@@ -68,7 +68,7 @@ async function main() {
       rates[key] = await measureRates(key, config, patience);
     }
     for (const key of order) {
-      const storm = await quietStorm(key, config.storm, config.stormCapS * 1000, config.settleMs, config.idleMs, patience);
+      const storm = await quietStorm(key, config.storm, config.stormCapS * 1000, config, patience);
       log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: storm ${storm.connected}/${storm.count} in ${storm.seconds.toFixed(2)} s, ` +
         `${(storm.bytesPerIdleConn / 1024).toFixed(1)} KB per idle connection (${(storm.bytesPerConn / 1024).toFixed(1)} KB right after), others ${Math.round(storm.othersPct)}% CPU` +
         `${storm.tries > 1 ? ` (least disturbed of ${storm.tries})` : ''}`);

@@ -49,7 +49,7 @@ delivery.run();
 const storm = suite('bench smoke: connect storm');
 
 storm(`${SERVERS.ours.label}: every client is welcomed`, async () => {
-  const result = await connectStorm('ours', STORM, 15_000, 200);
+  const result = await connectStorm('ours', STORM, 15_000, { warmMs: 200, settleMs: 200, idleMs: 200 });
   assert.is(result.connected, STORM);
   assert.ok(result.isComplete);
   assert.ok(result.seconds > 0);
