@@ -26,15 +26,26 @@ const toStepLine = (s: Step) =>
   `p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, delivered ${s.deliveredRatio.toFixed(4)}, ` +
   `CPU: server ${Math.round(s.serverCpuPct)}%, receivers ${Math.round(s.loadCpuPct)}%, others ${Math.round(s.othersPct)}%${s.isSustained ? '' : '  (not sustained)'}`;
 
-async function measureRates(key: ServerKey, c: Config, patience: Patience): Promise<Omit<ServerRound, 'storm'>> {
+/** The fixed-rate step: the figures that are compared, so all servers take it one right after another. */
+async function measureMain(key: ServerKey, c: Config, patience: Patience): Promise<Step> {
   const rig = await openRig(key, c.receivers, c.senders);
   try {
     await step(rig, c.rate, c.warmupS); // JIT and buffers warm up; not counted
     const main = await quietStep(rig, c.rate, c.measureS, patience);
     log(`  ${toStepLine(main)}${main.tries > 1 ? ` (least disturbed of ${main.tries})` : ''}`);
+    return main;
+  } finally {
+    rig.close();
+  }
+}
+
+async function measureRamp(key: ServerKey, c: Config): Promise<ServerRound['ramp']> {
+  const rig = await openRig(key, c.receivers, c.senders);
+  try {
+    await step(rig, c.rampStart, c.warmupS);
     const found = await ramp(rig, c.rampStart, c.rampS, c.rampSteps, c.rampBudgetS * 1000);
     found.steps.forEach((s) => log(`  ramp ${toStepLine(s)}`));
-    return { main, ramp: found };
+    return found;
   } finally {
     rig.close();
   }
@@ -62,17 +73,23 @@ async function main() {
     const order = r % 2 ? [...keys].reverse() : keys; // alternate, so no server always runs first
     const round: Round = {};
     const patience = { ...config.patience, spentMs: 0 }; // waiting for quiet and measuring again, per round
-    const rates: Partial<Record<ServerKey, Omit<ServerRound, 'storm'>>> = {};
+    // The machine's speed drifts over minutes: the compared steps run back to back, before the long ramps.
+    const mains: Partial<Record<ServerKey, Step>> = {};
     for (const key of order) {
-      log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: ${config.receivers} receivers, ${config.senders} senders`);
-      rates[key] = await measureRates(key, config, patience);
+      log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: ${config.receivers} receivers, ${config.senders} senders, ${config.rate} msg/s`);
+      mains[key] = await measureMain(key, config, patience);
+    }
+    const ramps: Partial<Record<ServerKey, ServerRound['ramp']>> = {};
+    for (const key of order) {
+      log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: ramp`);
+      ramps[key] = await measureRamp(key, config);
     }
     for (const key of order) {
       const storm = await quietStorm(key, config.storm, config.stormCapS * 1000, config, patience);
       log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: storm ${storm.connected}/${storm.count} in ${storm.seconds.toFixed(2)} s, ` +
         `${(storm.bytesPerIdleConn / 1024).toFixed(1)} KB per idle connection (${(storm.bytesPerConn / 1024).toFixed(1)} KB right after), others ${Math.round(storm.othersPct)}% CPU` +
         `${storm.tries > 1 ? ` (least disturbed of ${storm.tries})` : ''}`);
-      round[key] = { ...rates[key]!, storm };
+      round[key] = { main: mains[key]!, ramp: ramps[key]!, storm };
     }
     rounds.push(round);
     log(`[round ${r + 1}/${repeat}] ${Math.round(patience.spentMs / 1000)} s spent waiting for a quiet machine and measuring again`);
