@@ -114,7 +114,6 @@ interface Session {
   cids?: Map<string, Entry>; // made on first use: most connections never need them
   convs?: Set<string>; // private conversation keys
   isTeacher: boolean;
-  isMuted: boolean;
   upload?: Upload; // the picture being received
 }
 
@@ -285,7 +284,7 @@ export function createChatServer(options: ChatOptions = {}) {
     const session: Session = {
       id, name, key: toNameKey(name), avatar, tabs: [], lastSeen: Date.now(),
       tokens: rate ? rate.burst : 0, refilledAt: Date.now(), typingAt: 0,
-      isTeacher: false, isMuted: false,
+      isTeacher: false,
     };
     sessions.set(id, session);
     return session;
@@ -310,9 +309,10 @@ export function createChatServer(options: ChatOptions = {}) {
     session.lastSeen = Date.now();
     if (session.tabs.length > 1) return;
     online.set(session.key, session);
-    if (online.size <= presenceLimit) usersCache = null;
-    // The newcomer is not connected yet, so this reaches only the others.
-    if (online.size <= presenceLimit) io.emit('join', { ...toUserInfo(session), ts: Date.now() });
+    if (online.size <= presenceLimit) {
+      usersCache = null;
+      io.emit('join', { ...toUserInfo(session), ts: Date.now() }); // the newcomer is not connected yet: the others
+    }
     scheduleOnlineCount();
   }
 
@@ -539,7 +539,7 @@ export function createChatServer(options: ChatOptions = {}) {
 
   /** The checks text and pictures share: may this person speak, to whom, this often. */
   function toRecipient(session: Session, to: string | undefined): Session | undefined | ErrorCode {
-    if (session.isMuted || (quiet && !session.isTeacher)) return 'muted';
+    if (muted.has(session) || (quiet && !session.isTeacher)) return 'muted';
     const recipient = to === undefined ? undefined : online.get(toNameKey(to));
     if (to !== undefined && !recipient) return 'not_online';
     return isRateLimited(session) ? 'rate_limited' : recipient;
@@ -652,11 +652,11 @@ export function createChatServer(options: ChatOptions = {}) {
   /** Who is muted or removed is the teacher's business; a student only learns about themselves. */
   function roomFor(session?: Session): RoomState {
     if (session?.isTeacher) return { quiet, pinned, kicked: [...kicked.values()], muted: [...muted].map((s) => s.name) };
-    return { quiet, pinned, kicked: [], muted: session?.isMuted ? [session.name] : [] };
+    return { quiet, pinned, kicked: [], muted: session && muted.has(session) ? [session.name] : [] };
   }
 
   function broadcastRoom() {
-    const told = [...online.values()].filter((s) => s.isTeacher || s.isMuted);
+    const told = [...online.values()].filter((s) => s.isTeacher || muted.has(s));
     io.except(told.flatMap((s) => s.tabs)).emit('room', roomFor());
     for (const s of told) tabsOf(s)?.emit('room', roomFor(s));
   }
@@ -671,8 +671,9 @@ export function createChatServer(options: ChatOptions = {}) {
       if (!target) return { ok: false, error: 'not_online' };
       if (target.isTeacher) return { ok: false, error: 'not_allowed' };
       kicked.set(target.id, target.name);
-      tabsOf(target)?.emit('kicked');
-      tabsOf(target)?.disconnectSockets(true);
+      const tabs = tabsOf(target);
+      tabs?.emit('kicked');
+      tabs?.disconnectSockets(true);
       logAction(t, `removed ${target.name}`);
       return { ok: true };
     },
@@ -704,7 +705,6 @@ export function createChatServer(options: ChatOptions = {}) {
   function setMuted(teacher: Session, target: Session | undefined, isMuted: boolean): TeacherAck {
     if (!target) return { ok: false, error: 'not_online' };
     if (target.isTeacher) return { ok: false, error: 'not_allowed' };
-    target.isMuted = isMuted;
     if (isMuted) muted.add(target);
     else muted.delete(target);
     logAction(teacher, `${isMuted ? 'muted' : 'unmuted'} ${target.name}`);

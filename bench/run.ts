@@ -3,7 +3,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openRig, quietStep, quietStorm, ramp, step, type Patience, type Step } from './driver.ts';
+import { openRig, quietStep, quietStorm, ramp, step, type Patience, type Rig, type Step } from './driver.ts';
 import { machine, summarize, toMachineLine, toMarkdown, type Config, type Round, type ServerRound } from './report.ts';
 import { killAll, ROOT, SERVER_KEYS, SERVERS, type ServerKey } from './servers.ts';
 
@@ -26,30 +26,29 @@ const toStepLine = (s: Step) =>
   `p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, delivered ${s.deliveredRatio.toFixed(4)}, ` +
   `CPU: server ${Math.round(s.serverCpuPct)}%, receivers ${Math.round(s.loadCpuPct)}%, others ${Math.round(s.othersPct)}%${s.isSustained ? '' : '  (not sustained)'}`;
 
-/** The fixed-rate step: the figures that are compared, so all servers take it one right after another. */
-async function measureMain(key: ServerKey, c: Config, patience: Patience): Promise<Step> {
+/** A fresh server with its receivers and senders, warmed up at `rate` (JIT, buffers; not counted), for one measurement. */
+async function withWarmRig<T>(key: ServerKey, c: Config, rate: number, measure: (rig: Rig) => Promise<T>): Promise<T> {
   const rig = await openRig(key, c.receivers, c.senders);
   try {
-    await step(rig, c.rate, c.warmupS); // JIT and buffers warm up; not counted
-    const main = await quietStep(rig, c.rate, c.measureS, patience);
-    log(`  ${toStepLine(main)}${main.tries > 1 ? ` (least disturbed of ${main.tries})` : ''}`);
-    return main;
+    await step(rig, rate, c.warmupS);
+    return await measure(rig);
   } finally {
     rig.close();
   }
 }
 
-async function measureRamp(key: ServerKey, c: Config): Promise<ServerRound['ramp']> {
-  const rig = await openRig(key, c.receivers, c.senders);
-  try {
-    await step(rig, c.rampStart, c.warmupS);
-    const found = await ramp(rig, c.rampStart, c.rampS, c.rampSteps, c.rampBudgetS * 1000);
-    found.steps.forEach((s) => log(`  ramp ${toStepLine(s)}`));
-    return found;
-  } finally {
-    rig.close();
-  }
-}
+/** The fixed-rate step: the figures that are compared, so all servers take it one right after another. */
+const measureMain = (key: ServerKey, c: Config, patience: Patience) => withWarmRig(key, c, c.rate, async (rig) => {
+  const main = await quietStep(rig, c.rate, c.measureS, patience);
+  log(`  ${toStepLine(main)}${main.tries > 1 ? ` (least disturbed of ${main.tries})` : ''}`);
+  return main;
+});
+
+const measureRamp = (key: ServerKey, c: Config) => withWarmRig(key, c, c.rampStart, async (rig) => {
+  const found = await ramp(rig, c.rampStart, c.rampS, c.rampSteps, c.rampBudgetS * 1000);
+  found.steps.forEach((s) => log(`  ramp ${toStepLine(s)}`));
+  return found;
+});
 
 function parseOptions() {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, repeat: { type: 'string', default: '1' }, servers: { type: 'string' } } });
