@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import { createChatServer, type ChatOptions, type ClientToServerEvents, type ServerToClientEvents, type Welcome } from '../server.ts';
+import { createChatServer, type ChatOptions } from '../server.ts';
+import type { ClientToServerEvents, ServerToClientEvents, Welcome } from '../chat/contract.ts';
 
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type ConnectError = Error & { data?: { message: string } };
