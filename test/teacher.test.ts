@@ -3,40 +3,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { startServer, withServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer } from './helpers.ts';
+import {
+  act, api, fixture, say, sendImage, startServer, withServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer,
+} from './helpers.ts';
 import type { Ack, ImageAck, TeacherAck, TeacherAction } from '../chat/contract.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
-
-
 const teacherOf = (s: TestServer, name = 'Ms Li') => s.client({ name, avatar: 'owl', teacherKey: s.chat.teacherKey });
-
-const act = (c: Client, action: TeacherAction | string, extra: Record<string, unknown> = {}): Promise<TeacherAck> =>
-  new Promise((resolve) => (c.emit as Function).call(c, 'teacher', { action, ...extra }, resolve));
-
-const say = (c: Client, content: string, to?: string): Promise<Ack> =>
-  new Promise((resolve) => c.emit('textmsg', to ? { content, to } : { content }, resolve));
-
-/** Sends a picture the way the page does: chunks of 32 KB, each acked before the next. */
-async function sendImage(c: Client, bytes: Buffer, options: { to?: string; cid?: string } = {}): Promise<ImageAck> {
-  const cid = options.cid ?? `img${Math.random().toString(36).slice(2)}`;
-  let ack: ImageAck = { ok: false, error: 'invalid_message' };
-  for (let offset = 0; offset < bytes.length; offset += 32 * 1024) {
-    const data = bytes.subarray(offset, offset + 32 * 1024);
-    ack = await new Promise((resolve) => c.emit('image', { cid, to: options.to, total: bytes.length, offset, data }, resolve));
-    if (!ack.ok) return ack;
-  }
-  return ack;
-}
-
-async function api(s: TestServer, path: string, init: RequestInit & { key?: string | null } = {}) {
-  const key = init.key === undefined ? s.chat.teacherKey : init.key;
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(init.headers as Record<string, string>) };
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  const res = await fetch(s.url + path, { ...init, headers });
-  const text = await res.text();
-  return { status: res.status, text, json: () => JSON.parse(text), headers: res.headers };
-}
 
 // ---
 
