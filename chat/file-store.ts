@@ -68,9 +68,9 @@ export function createFileStore(dataDir: string, warn: (line: string) => void): 
       const files = await fs.promises.readdir(dir).catch(() => [] as string[]);
       const stats = await Promise.all(files.filter((f) => PICTURE_FILE_RE.test(f)).map(async (file) => {
         const stat = await fs.promises.stat(join(dir, file)).catch(() => null);
-        return stat && { file, size: stat.size, mtime: stat.mtimeMs };
+        return stat && { file, size: stat.size, at: stat.mtimeMs };
       }));
-      return stats.filter((s) => s !== null).sort((a, b) => a.mtime - b.mtime).map(({ file, size }) => ({ file, size }));
+      return stats.filter((s) => s !== null);
     },
     async deletePictures(roomId, files) {
       await Promise.all(files.map((f) => fs.promises.rm(join(imagesDir(roomId), f), { force: true })));
