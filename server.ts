@@ -24,7 +24,7 @@ import type { ChatStore } from './chat/store.ts';
 
 const SESSION_TTL_MS = 24 * 3600_000; // an offline session is forgotten after this
 const SWEEP_MS = 60_000;
-const PRESENCE_LIMIT = 100; // above this many people in a room, no per-person join/leave and a capped list
+const PRESENCE_LIMIT = 100; // above this many people in a room, `online` tells only the count and the list is capped
 const MAX_UPLOADING = 16 * 1024 * 1024; // bytes held by all unfinished picture uploads together
 const MAX_FRAME = 40 * 1024; // one picture chunk, or 2000 JSON-escaped characters; larger drops the sender
 const MAX_BODY = '16kb';
@@ -220,6 +220,7 @@ export function createChatServer(options: ChatOptions = {}) {
     sessionTtlMs: options.sessionTtlMs ?? SESSION_TTL_MS,
     uploadBudget: { held: 0, max: MAX_UPLOADING },
     disk: new PictureDisk(limits.roomPictureBytes, limits.totalPictureBytes),
+    crowd: { online: 0 },
     limits,
   }, options.teacherKey).then((opened) => { school = opened; });
 
