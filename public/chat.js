@@ -1,8 +1,8 @@
 // The chat page's entry: who I am comes from the address, each view subscribes to the state owner, then
 // the connection opens. The teacher's tools load only once the server says this person is the teacher.
-import { bindLanguageSelect, toAvatar, toNickname } from './i18n.js';
+import { bindLanguageSelect, roomParams, toAvatar, toNickname, toRoomId } from './i18n.js';
 import { $ } from './dom.js';
-import { connect, retry } from './connection.js';
+import { connect, joinAsStudent, reconnect, retry } from './connection.js';
 import { renderBadges, renderTyping, scrollDown, startConversations } from './conversations.js';
 import { startComposer } from './composer.js';
 import { startPeople } from './people.js';
@@ -22,6 +22,8 @@ const ACTIONS = {
   close: () => { setDrawer(false); ui.toggle.focus(); },
   group: () => state.open(GROUP),
   bottom: scrollDown,
+  student: joinAsStudent,
+  reconnect,
 };
 
 function bindControls() {
@@ -47,8 +49,10 @@ function loadTeacherTools() {
 }
 
 const params = new URLSearchParams(location.search);
-state.setMe({ name: toNickname(params.get('name') ?? ''), avatar: toAvatar(params.get('avatar')) }); // before any view listens
-if (!state.me.name) location.replace('index.html');
+// Before any view listens: who and where, from the address the login page made (`?room=7b&name=…&avatar=…`).
+state.setMe({ name: toNickname(params.get('name') ?? ''), avatar: toAvatar(params.get('avatar')) });
+state.setRoom({ id: toRoomId(params.get('room')) });
+if (!state.me.name) location.replace(`index.html?${new URLSearchParams(roomParams(state.room.id))}`);
 startConversations();
 startPeople();
 startRoom();

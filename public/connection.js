@@ -2,7 +2,7 @@
 // (session, last message seen), a dispatch table keyed by the server's event names, and our own messages
 // sent one at a time in the order written, each retried under its cid so the server never delivers it twice.
 import { io } from '/socket.io/socket.io.esm.min.js';
-import { getLang, store, tabStore } from './i18n.js';
+import { DEFAULT_ROOM, getLang, store, tabStore } from './i18n.js';
 import { isBannerShown, setBanner } from './dom.js';
 import { announce, clearGroup, confirmOwn, isSeen, markSeen, notice, receive, showOwn, showOwnState } from './messages.js';
 import { setCount } from './people.js';
@@ -10,15 +10,18 @@ import { hideScreen, isScreenShown, showScreen } from './screens.js';
 import { GROUP, state, toConvKey, toKey } from './state.js';
 
 const ACK_TIMEOUT_MS = 10_000;
-const REFUSALS = ['invalid_name', 'name_taken', 'kicked'];
+const REFUSALS = ['invalid_name', 'name_taken', 'kicked', 'no_room', 'bad_key', 'rate_limited'];
 
 const outbox = []; // own messages not acknowledged yet, in the order they were written
 let inFlight = null; // { item }: one message at a time keeps the order; a new object per attempt
 let lastId; // the newest message we have, for catch-up after a reconnect
 let isWelcomed = false;
 
-const sessionKey = () => `chat.session.${toKey(state.me.name)}`;
-export const teacherKey = () => tabStore.get('teacherKey') ?? undefined;
+// Stored per room (a student may be in two classes' chats), the session per nickname too. Room ids have no dot.
+const sessionKey = () => `chat.session.${state.room.id}.${toKey(state.me.name)}`;
+const kickedKey = () => `chat.kicked.${state.room.id}`;
+const teacherKeyName = () => `teacherKey.${state.room.id}`;
+export const teacherKey = () => tabStore.get(teacherKeyName()) || undefined;
 const newCid = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 export const socket = io({
@@ -27,8 +30,9 @@ export const socket = io({
   // A function, so every reconnect sends the current session and the last message seen; a removed session
   // goes under any nickname, as the server refuses it until allowed back.
   auth: (cb) => cb({
-    name: state.me.name, avatar: state.me.avatar, session: store.get(sessionKey()) || store.get('chat.kicked') || undefined,
+    name: state.me.name, avatar: state.me.avatar, session: store.get(sessionKey()) || store.get(kickedKey()) || undefined,
     lastId, lang: getLang(), teacherKey: teacherKey(),
+    room: state.room.id === DEFAULT_ROOM ? undefined : state.room.id, // none: the default room, as before rooms
   }),
 });
 
@@ -111,7 +115,7 @@ const ON = {
     store.set(sessionKey(), w.session);
     store.set('chat.name', w.name);
     store.set('chat.avatar', w.avatar);
-    store.set('chat.kicked', '');
+    store.set(kickedKey(), '');
     state.setMe({ name: w.name, avatar: w.avatar, teacher: w.teacher });
     state.setPeople(w.users);
     state.setRoom(w.room);
@@ -143,9 +147,13 @@ const ON = {
   restarting() { setBanner('restarting'); },
   room(room) { state.setRoom(room); },
   kicked() {
-    store.set('chat.kicked', store.get(sessionKey()));
+    store.set(kickedKey(), store.get(sessionKey()));
+    showScreen('kicked'); // first: the disconnect below must not start a reconnect
     socket.disconnect();
-    showScreen('kicked');
+  },
+  closed() { // the admin deleted the room; the server disconnects every tab right after
+    showScreen('closed');
+    socket.disconnect();
   },
   cleared: clearGroup,
   announce,
@@ -165,4 +173,17 @@ const ON = {
 export function connect() {
   for (const [event, handler] of Object.entries(ON)) socket.on(event, handler);
   socket.connect();
+}
+
+/** After a refusal that waiting can cure (too many tries): once more, as the same person. */
+export function reconnect() {
+  hideScreen();
+  setBanner('connecting');
+  socket.connect();
+}
+
+/** The teacher link is no longer valid: forget it for this room and come back without it. */
+export function joinAsStudent() {
+  tabStore.set(teacherKeyName(), '');
+  reconnect();
 }

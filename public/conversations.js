@@ -1,6 +1,6 @@
 // The conversations on screen: one log per conversation (only the active one shown), its button in the
 // sidebar with an unread badge, the heading, the typing line and the scrolling rules.
-import { avatarUrl, t } from './i18n.js';
+import { avatarUrl, t, toRoomTitle } from './i18n.js';
 import { $, clone, setBadge, setText } from './dom.js';
 import { GROUP, state } from './state.js';
 
@@ -60,7 +60,8 @@ export function renderBadges() {
     setBadge($('[data-badge]', views.get(c.key).button), c.unread);
   }
   setBadge(ui.totalBadge, elsewhere);
-  document.title = document.hidden && total ? `(${total}) ${t('appName')}` : t('appName');
+  const title = toRoomTitle(state.room);
+  document.title = document.hidden && total ? `(${total}) ${title}` : title;
 }
 
 export function renderTyping() {
@@ -92,6 +93,7 @@ export function startConversations() {
   state.on('conversation', draw);
   state.on('active', show);
   state.on('unread', renderBadges);
+  state.on('room', renderBadges); // the title of the tab is the room's
   state.on('typing', (c) => { if (c.key === state.active) renderTyping(); });
   ui.list.addEventListener('click', (event) => {
     const key = event.target.closest('[data-conv]')?.dataset.conv;

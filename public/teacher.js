@@ -23,7 +23,8 @@ async function act(action, name) {
 
 async function download() {
   const headers = { Authorization: `Bearer ${teacherKey()}` };
-  const res = await fetch('/api/transcript?format=md', { headers }).catch(() => null);
+  const query = new URLSearchParams({ format: 'md', room: state.room.id });
+  const res = await fetch(`/api/transcript?${query}`, { headers }).catch(() => null);
   if (!res?.ok) return toast('notDone');
   const link = document.createElement('a');
   link.href = URL.createObjectURL(await res.blob());
