@@ -9,7 +9,7 @@ import {
   ROOT, toRandom, toSeed, waitUntil, rawClient, sendText, addFigures, disconnected, emitLoose, within,
   type Random, type RawClient, type AckResult,
 } from './stress-helpers.ts';
-import type { TextMsg } from '../server.ts';
+import type { TextMsg } from '../chat/contract.ts';
 
 const EVIL = 'http://evil.example';
 const PRIVATE_MARK = '§PRIVATE§'; // the fuzzer never generates '§'
@@ -616,12 +616,12 @@ connection.run();
 const privacy = suite('privacy');
 
 privacy('a private message reaches its two people and no third (not even the teacher), live, by typing, or in any history', async () => {
-  const server = await startServer({ rateLimit: false, teacherKey: 'the-teacher-key' });
+  const server = await startServer({ rateLimit: false, teacherKey: 'the-teacher-key-of-ms-li' });
   try {
     const ann = server.client({ name: 'ann' });
     const ben = server.client({ name: 'ben' });
     const eve = server.client({ name: 'eve' });
-    const teacher = server.client({ name: 'teacher', teacherKey: 'the-teacher-key' });
+    const teacher = server.client({ name: 'teacher', teacherKey: 'the-teacher-key-of-ms-li' });
     const [, benWelcome, eveWelcome] = await Promise.all([welcomed(ann), welcomed(ben), welcomed(eve), welcomed(teacher)]);
     const thirdMessages = [collect(eve, 'textmsg'), collect(teacher, 'textmsg')];
     const thirdTyping = [collect(eve, 'typing'), collect(teacher, 'typing')];
@@ -647,7 +647,7 @@ privacy('a private message reaches its two people and no third (not even the tea
     await waitUntil(() => server.chat.stats().online === 4, 'ben left'); // ann, eve, eve2, the teacher
     const impostor = (await welcomed(server.client({ name: 'ben' }))).history;
     const wrongName = (await welcomed(server.client({ name: 'mallory', session: benWelcome.session }))).history;
-    const transcript = await getPage(`${server.url}/api/transcript?format=json`, { authorization: 'Bearer the-teacher-key' });
+    const transcript = await getPage(`${server.url}/api/transcript?format=json`, { authorization: 'Bearer the-teacher-key-of-ms-li' });
     assert.is(transcript.status, 200);
     const leaked = [history, fresh, impostor, wrongName, JSON.parse(transcript.body) as TextMsg[]].flat()
       .filter((m) => m.to !== undefined || m.content.includes(PRIVATE_MARK));

@@ -632,7 +632,7 @@ pics('a picture from the file input or pasted: the others see it load; a private
   assert.ok(await loadedWidth(pictures(kim)) > 0, 'the group picture loads for Kim');
   const own = pictures(sam).locator('xpath=ancestor::li[1]');
   await until('sent', async () => (await stateOf(own)) === 'sent');
-  assert.match(await pictures(kim).locator('..').getAttribute('href') ?? '', /^\/images\/[\w-]{21}\.jpg$/);
+  assert.match(await pictures(kim).locator('..').getAttribute('href') ?? '', /^\/images\/main\/[\w-]{21}\.jpg$/);
   assert.is(await pictures(kim).getAttribute('alt'), 'Picture');
 
   await personButton(sam, 'Kim').click();
@@ -645,7 +645,7 @@ pics('a picture from the file input or pasted: the others see it load; a private
   await convButton(kim, 'Sam').click();
   assert.ok(await loadedWidth(pictures(kim)) > 0, 'the private picture loads for Kim');
   const privateUrl = await pictures(kim).locator('..').getAttribute('href') ?? '';
-  assert.match(privateUrl, /^\/images\/[\w-]{21}\.jpg$/);
+  assert.match(privateUrl, /^\/images\/main\/[\w-]{21}\.jpg$/);
 
   const late = await c.join('Dee');
   assert.ok(await loadedWidth(pictures(late)) > 0, 'history brings the group picture');
@@ -675,8 +675,8 @@ pics('a big picture is shrunk to 1280 px and sent in 32 KB chunks with progress;
   await sam.locator('[data-file]').setInputFiles({ name: 'big.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
   assert.is(await loadedWidth(pictures(kim)), 1280);
   assert.is(await pictures(kim).evaluate((img: HTMLImageElement) => img.naturalHeight), 853);
-  const [file] = readdirSync(join(c.server.dataDir, 'images'));
-  const size = statSync(join(c.server.dataDir, 'images', file)).size;
+  const [file] = readdirSync(join(c.server.dataDir, 'rooms', 'main', 'images'));
+  const size = statSync(join(c.server.dataDir, 'rooms', 'main', 'images', file)).size;
   assert.ok(file.endsWith('.jpg') && size > 32 * 1024 && size <= 300 * 1024, `a JPEG of several chunks, at most 300 KB: ${file} ${size}`);
   const seen = await sam.evaluate('window.progress') as [number, number][];
   assert.ok(seen.some(([value, max]) => value > 0 && value < max), `progress in between: ${JSON.stringify(seen)}`);

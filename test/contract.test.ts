@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServer, withServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer } from './helpers.ts';
-import type { Ack, TextMsg } from '../server.ts';
+import type { Ack, TextMsg } from '../chat/contract.ts';
 
 const send = (c: Client, payload: unknown, ...extra: unknown[]): Promise<Ack> =>
   new Promise((resolve) => (c.emit as Function).call(c, 'textmsg', payload, ...extra, resolve));

@@ -1,9 +1,10 @@
 // Shared test helpers: a real server on an ephemeral loopback port, real socket.io-client sockets.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import { createChatServer, type ChatOptions, type ClientToServerEvents, type ServerToClientEvents, type Welcome } from '../server.ts';
+import { createChatServer, type ChatOptions } from '../server.ts';
+import type { Ack, ClientToServerEvents, ImageAck, ServerToClientEvents, TeacherAck, TeacherAction, Welcome } from '../chat/contract.ts';
 
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type ConnectError = Error & { data?: { message: string } };
@@ -98,4 +99,34 @@ export function collect<E extends keyof ServerToClientEvents>(socket: Client, ev
   const seen: Parameters<ServerToClientEvents[E]>[0][] = [];
   socket.on(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) => seen.push(payload)) as never);
   return seen;
+}
+
+export const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+
+
+export const act = (c: Client, action: TeacherAction | string, extra: Record<string, unknown> = {}): Promise<TeacherAck> =>
+  new Promise((resolve) => (c.emit as Function).call(c, 'teacher', { action, ...extra }, resolve));
+
+export const say = (c: Client, content: string, to?: string): Promise<Ack> =>
+  new Promise((resolve) => c.emit('textmsg', to ? { content, to } : { content }, resolve));
+
+/** Sends a picture the way the page does: chunks of 32 KB, each acked before the next. */
+export async function sendImage(c: Client, bytes: Buffer, options: { to?: string; cid?: string } = {}): Promise<ImageAck> {
+  const cid = options.cid ?? `img${Math.random().toString(36).slice(2)}`;
+  let ack: ImageAck = { ok: false, error: 'invalid_message' };
+  for (let offset = 0; offset < bytes.length; offset += 32 * 1024) {
+    const data = bytes.subarray(offset, offset + 32 * 1024);
+    ack = await new Promise((resolve) => c.emit('image', { cid, to: options.to, total: bytes.length, offset, data }, resolve));
+    if (!ack.ok) return ack;
+  }
+  return ack;
+}
+
+export async function api(s: TestServer, path: string, init: RequestInit & { key?: string | null } = {}) {
+  const key = init.key === undefined ? s.chat.teacherKey : init.key;
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(init.headers as Record<string, string>) };
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  const res = await fetch(s.url + path, { ...init, headers });
+  const text = await res.text();
+  return { status: res.status, text, json: () => JSON.parse(text), headers: res.headers };
 }

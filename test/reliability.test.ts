@@ -7,7 +7,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { io as ioClient } from 'socket.io-client';
-import { createChatServer, type TextMsg } from '../server.ts';
+import { createChatServer } from '../server.ts';
+import type { TextMsg } from '../chat/contract.ts';
 import { startServer, welcomed, collect, sleep, tempDir, type Client } from './helpers.ts';
 import {
   toRandom, toSeed, waitUntil, rawClient, resilientClient, sendText, spawnCli, settledHeap, emitLoose, within,
@@ -17,7 +18,8 @@ import {
 
 type Acked = { id: string; ts: number; content: string; to?: string; from: string };
 
-const LOG = 'messages.jsonl';
+const LOG = 'rooms/main/messages.jsonl'; // the default room's log
+const OLD_LOG = 'messages.jsonl'; // where a DATA_DIR from before rooms kept it: pre-filled logs go there, and move at start
 const readLog = (dataDir: string) => fs.readFileSync(join(dataDir, LOG), 'utf8');
 const logLines = (dataDir: string) => readLog(dataDir).split('\n').filter(Boolean);
 /** The ids in the log file, skipping unreadable lines as the server does. */
@@ -331,7 +333,7 @@ crash('a torn last line and garbage lines are skipped with a warning, and later 
   const good = [1, 2, 3].map((i) => toRecord(`good-${i}`, session, 'ann', `good ${i}`, 1000 + i));
   const torn = toRecord('torn-1', session, 'ann', '撕裂的最后一行', 2000);
   const tornBytes = Buffer.from(torn).subarray(0, Buffer.from(torn).indexOf(Buffer.from('一行')) + 2); // cut inside a character
-  fs.writeFileSync(join(dataDir, LOG), Buffer.concat([
+  fs.writeFileSync(join(dataDir, OLD_LOG), Buffer.concat([
     Buffer.from([good[0], 'not json at all', '{"id":"no-fields"}', '[1,2,3]', '\u0000\u0000\u0000', good[1],
       JSON.stringify({ id: 'bad-types', name: 7, avatar: 'cat', content: 'x', ts: 'now', from: session }), good[2], ''].join('\n')),
     tornBytes,
@@ -371,7 +373,7 @@ compaction('past 5000 lines the log is rewritten to what is kept, and history is
     const [from, name, to] = i % 2 ? [ben, 'ben', { name: 'ann', session: ann }] : [ann, 'ann', { name: 'ben', session: ben }];
     lines.splice(300 * i + 7, 0, toRecord(`priv-${i}`, from, name, `private ${i}`, 1000 + 300 * i, to));
   }
-  fs.writeFileSync(join(dataDir, LOG), `${lines.join('\n')}\n`);
+  fs.writeFileSync(join(dataDir, OLD_LOG), `${lines.join('\n')}\n`);
   let server = await startServer({ dataDir, rateLimit: false });
   try {
     const writer = server.client({ name: 'writer' });

@@ -2,41 +2,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { startServer, withServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer } from './helpers.ts';
-import type { Ack, ImageAck, TeacherAck, TeacherAction } from '../server.ts';
-
-const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
-
+import { basename, join } from 'node:path';
+import {
+  act, api, fixture, say, sendImage, startServer, withServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer,
+} from './helpers.ts';
+import type { Ack, ImageAck, TeacherAck, TeacherAction } from '../chat/contract.ts';
 
 const teacherOf = (s: TestServer, name = 'Ms Li') => s.client({ name, avatar: 'owl', teacherKey: s.chat.teacherKey });
-
-const act = (c: Client, action: TeacherAction | string, extra: Record<string, unknown> = {}): Promise<TeacherAck> =>
-  new Promise((resolve) => (c.emit as Function).call(c, 'teacher', { action, ...extra }, resolve));
-
-const say = (c: Client, content: string, to?: string): Promise<Ack> =>
-  new Promise((resolve) => c.emit('textmsg', to ? { content, to } : { content }, resolve));
-
-/** Sends a picture the way the page does: chunks of 32 KB, each acked before the next. */
-async function sendImage(c: Client, bytes: Buffer, options: { to?: string; cid?: string } = {}): Promise<ImageAck> {
-  const cid = options.cid ?? `img${Math.random().toString(36).slice(2)}`;
-  let ack: ImageAck = { ok: false, error: 'invalid_message' };
-  for (let offset = 0; offset < bytes.length; offset += 32 * 1024) {
-    const data = bytes.subarray(offset, offset + 32 * 1024);
-    ack = await new Promise((resolve) => c.emit('image', { cid, to: options.to, total: bytes.length, offset, data }, resolve));
-    if (!ack.ok) return ack;
-  }
-  return ack;
-}
-
-async function api(s: TestServer, path: string, init: RequestInit & { key?: string | null } = {}) {
-  const key = init.key === undefined ? s.chat.teacherKey : init.key;
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(init.headers as Record<string, string>) };
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  const res = await fetch(s.url + path, { ...init, headers });
-  const text = await res.text();
-  return { status: res.status, text, json: () => JSON.parse(text), headers: res.headers };
-}
 
 // ---
 
@@ -56,8 +28,8 @@ Teacher('the teacher key makes a teacher, marked for everyone; a wrong key does 
   const late = await welcomed(s.client({ name: 'Late' }));
   assert.equal(late.users.find((u) => u.name === 'Ms Li'), { name: 'Ms Li', avatar: 'owl', teacher: true });
   assert.is(late.history[0].teacher, true);
-  const fake = await welcomed(s.client({ name: 'Fake', teacherKey: 'guess' }));
-  assert.is(fake.teacher, false);
+  const fake = await refused(s.client({ name: 'Fake', teacherKey: 'guess' }));
+  assert.is(fake.message, 'bad_key', 'a wrong key is refused plainly rather than shown controls that fail');
 }));
 
 Teacher('a student cannot fake any teacher action', () => withServer(async (s) => {
@@ -167,13 +139,13 @@ Moderation('clear empties the group history for everyone, in memory and in the f
   const cleared = waitFor(ann, 'cleared');
   assert.equal(await act(teacher, 'clear'), { ok: true });
   await cleared;
-  const file = readFileSync(join(s.dataDir, 'messages.jsonl'), 'utf8');
+  const file = readFileSync(join(s.dataDir, 'rooms', 'main', 'messages.jsonl'), 'utf8');
   assert.not.match(file, /group words/);
   assert.match(file, /private words/);
   const again = await welcomed(s.client({ name: 'Ann', session }));
   assert.equal(again.history.map((m) => m.content), ['private words']);
   assert.equal(await welcomed(s.client({ name: 'New' })).then((w) => w.history), []);
-  assert.is((await fetch(`${s.url}/images/missing.png`)).status, 404);
+  assert.is((await fetch(`${s.url}/images/main/missing.png`)).status, 404);
 }));
 
 Moderation('pin shows one announcement to everyone, late joiners included', () => withServer(async (s) => {
@@ -258,7 +230,7 @@ Pictures('a real PNG and JPEG are accepted, stored, and served as pictures only'
     const ack = await sendImage(ann, bytes);
     assert.ok(ack.ok && 'id' in ack, JSON.stringify(ack));
     const msg = await seen;
-    assert.match(msg.image ?? '', /^\/images\/[\w-]{21}\.(png|jpg)$/);
+    assert.match(msg.image ?? '', /^\/images\/main\/[\w-]{21}\.(png|jpg)$/);
     assert.is(msg.content, '');
     const res = await fetch(s.url + msg.image);
     assert.is(res.headers.get('content-type'), type);
@@ -311,9 +283,10 @@ Pictures('clearing the history removes the group picture files', () => withServe
   const seen = waitFor(teacher, 'textmsg');
   await sendImage(teacher, fixture('tiny.png'));
   const { image } = await seen;
-  const path = join(s.dataDir, image!);
+  const path = join(s.dataDir, 'rooms', 'main', 'images', basename(image!));
   assert.ok(existsSync(path));
   await act(teacher, 'clear');
+  for (let i = 0; i < 50 && existsSync(path); i++) await sleep(20); // deleted right after the ack, not before it
   assert.not.ok(existsSync(path));
   assert.is((await fetch(s.url + image)).status, 404);
 }));
@@ -335,7 +308,7 @@ Transcript('the group conversation with times and names, never private messages'
   assert.is((await api(s, '/api/transcript?format=pdf')).status, 400);
   const md = await api(s, '/api/transcript?format=md');
   assert.is(md.status, 200);
-  assert.match(md.headers.get('content-disposition') ?? '', /attachment; filename="?transcript-\d{4}-\d{2}-\d{2}\.md/);
+  assert.match(md.headers.get('content-disposition') ?? '', /attachment; filename="?transcript-main-\d{4}-\d{2}-\d{2}\.md/);
   assert.match(md.text, /\*\*Ann\*\*: Hello class/);
   assert.match(md.text, /\*\*Bob\*\*: Hi \*\*all\*\*/);
   assert.match(md.text, /\d{1,2}:\d{2}/);

@@ -1,0 +1,84 @@
+// What a connected socket may send: one handler per event, each validating its payload at run time and
+// answering through the ack with a short error code. A refused message reaches no one.
+import { nanoid } from 'nanoid';
+import {
+  isCid, isContentError, toContent, toImageChunk, toPayloadAndAck, type AckFn, type ErrorCode, type ImageAck, type TeacherAck,
+} from './contract.ts';
+import type { Session } from './people.ts';
+import { toImageType, type Upload } from './pictures.ts';
+import type { ChatSocket, Room } from './room.ts';
+import { actAsTeacher } from './teacher.ts';
+
+const TYPING_MIN_GAP_MS = 1000; // relayed at most this often per person
+
+type Handler = (room: Room, session: Session, socket: ChatSocket, args: unknown[]) => void;
+
+function onTextMsg(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {
+  const [payload, ack] = toPayloadAndAck(args);
+  const refuse = (error: ErrorCode) => ack?.({ ok: false, error });
+  if (!payload) return refuse('invalid_message');
+  const { content: rawContent, to, cid } = payload;
+  if ((to !== undefined && typeof to !== 'string') || (cid !== undefined && !isCid(cid))) return refuse('invalid_message');
+  const seen = cid ? session.cids?.get(cid) : undefined;
+  if (seen) return room.answerRetry(seen, ack);
+  const content = toContent(rawContent);
+  if (isContentError(content)) return refuse(content);
+  const recipient = room.toRecipient(session, to);
+  if (typeof recipient === 'string') return refuse(recipient);
+  room.commitLater(room.newEntry(session, recipient, content, cid), ack);
+}
+
+function onImage(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {
+  const [payload, ack] = toPayloadAndAck<(a: ImageAck) => void>(args);
+  const refuse = (error: ErrorCode) => ack?.({ ok: false, error });
+  const chunk = toImageChunk(payload);
+  if (!chunk) return refuse('invalid_message');
+  const seen = session.cids?.get(chunk.cid);
+  if (seen) return room.answerRetry(seen, ack);
+  if (chunk.offset === 0) { // who may send, to whom, how often: checked once per picture
+    const recipient = room.toRecipient(session, chunk.to);
+    if (typeof recipient === 'string') return refuse(recipient);
+  }
+  const result = room.uploads.add(session, chunk);
+  if (typeof result === 'string') return refuse(result);
+  if (typeof result === 'number') return ack?.({ ok: true, received: result });
+  storePicture(room, session, result, ack);
+}
+
+function storePicture(room: Room, session: Session, upload: Upload, ack?: AckFn) {
+  const bytes = Buffer.concat(upload.chunks);
+  const ext = toImageType(bytes);
+  if (!ext) return ack?.({ ok: false, error: 'bad_image' });
+  const recipient = upload.to === undefined ? undefined : room.people.byName(upload.to);
+  if (upload.to !== undefined && !recipient) return ack?.({ ok: false, error: 'not_online' });
+  const file = `${nanoid()}.${ext}`;
+  room.uploads.pending.add(file); // from now until its message is kept, no clean-up may delete it
+  const entry = room.newEntry(session, recipient, '', upload.cid, `/images/${room.id}/${file}`);
+  room.storePicture(file, bytes).then(() => room.commitLater(entry, ack), (err: Error) => {
+    room.say(`could not store a picture: ${err.message}`);
+    room.fail(entry, ack);
+  });
+}
+
+function onTyping(room: Room, session: Session, socket: ChatSocket, args: unknown[]) {
+  const [payload] = toPayloadAndAck(args);
+  const now = Date.now();
+  if (!payload || now - session.typingAt < TYPING_MIN_GAP_MS) return;
+  const { to } = payload;
+  if (to === undefined) {
+    session.typingAt = now;
+    socket.to(room.id).except(session.tabs).emit('typing', { name: session.name });
+    return;
+  }
+  const recipient = typeof to === 'string' ? room.people.byName(to) : undefined;
+  if (!recipient || recipient === session) return;
+  session.typingAt = now;
+  room.tabsOf(recipient)?.emit('typing', { name: session.name, to: recipient.name });
+}
+
+function onTeacher(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {
+  const [payload, ack] = toPayloadAndAck<(a: TeacherAck) => void>(args);
+  ack?.(actAsTeacher(room, session, payload));
+}
+
+export const HANDLERS: Record<string, Handler> = { textmsg: onTextMsg, typing: onTyping, image: onImage, teacher: onTeacher };

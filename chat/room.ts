@@ -1,0 +1,295 @@
+// One room (one class): its people, conversations, rules and pictures, and the write path that makes an
+// ack mean "stored". Everything it says goes to its own Socket.IO room, or to the tabs of named people.
+import { nanoid } from 'nanoid';
+import type { Server, Socket } from 'socket.io';
+import {
+  type AckFn, type Avatar, type ClientToServerEvents, type ErrorCode, type InterServerEvents, type RoomState,
+  type ServerToClientEvents, type SocketData, type TextMsg, type UserInfo, toAvatar,
+} from './contract.ts';
+import { Conversations, type Entry } from './conversations.ts';
+import { toNameKey } from './names.ts';
+import { People, toUserInfo, type Session } from './people.ts';
+import { Uploads, type UploadBudget } from './pictures.ts';
+import { Rules, type Rate } from './rules.ts';
+import { toPictureFile, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
+
+export type ChatIO = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+const COMPACT_MIN_LINES = 5000; // a smaller log is never compacted
+const ONLINE_COALESCE_MS = 100; // many joins at once cost one `online` broadcast; longer in big rooms
+const CID_KEEP = 100; // client message ids remembered per person (retry dedupe)
+const MAX_SESSIONS = 5000; // sessions kept per room, online or not
+const RECENT_MS = 15 * 60_000; // a session with conversations seen this recently is never forgotten
+
+export interface RoomContext {
+  io: ChatIO;
+  store: ChatStore;
+  log: (line: string) => void;
+  rate: Rate | false;
+  roomRate: Rate | false;
+  listLimit: number; // above this many people, no per-person join/leave and a capped list
+  sessionTtlMs: number;
+  uploadBudget: UploadBudget;
+}
+
+export class Room {
+  readonly people: People;
+  readonly convs = new Conversations();
+  readonly rules: Rules;
+  readonly uploads: Uploads;
+  private batch: { entry: Entry; ack?: AckFn }[] = [];
+  private onlineTimer: NodeJS.Timeout | null = null;
+  private lastCount = 0;
+  private compactAt = COMPACT_MIN_LINES;
+
+  private constructor(public meta: RoomMeta, private readonly ctx: RoomContext, private readonly messageLog: MessageLog) {
+    this.people = new People(ctx.listLimit, ctx.rate ? ctx.rate.burst : 0);
+    this.rules = new Rules(ctx.rate, ctx.roomRate, meta);
+    this.uploads = new Uploads(ctx.uploadBudget);
+  }
+
+  static async open(meta: RoomMeta, ctx: RoomContext): Promise<Room> {
+    const room = new Room(meta, ctx, await ctx.store.openLog(meta.id));
+    room.restore(room.messageLog.records);
+    room.messageLog.records.length = 0;
+    return room;
+  }
+
+  get id() { return this.meta.id; }
+  /** A line in the terminal, with the time and the room. */
+  say(what: string) { this.ctx.log(`[${new Date().toLocaleTimeString()}] ${this.id}: ${what}`); }
+  private get io() { return this.ctx.io.to(this.id); }
+
+  // ---- presence
+
+  /** Takes a tab's claim on its person; the join is told once its socket is connected. */
+  claim(socket: ChatSocket, session: Session) {
+    socket.data = { room: this.id, session: session.id };
+    if (!this.people.claim(session, socket.id)) return;
+    if (this.people.online.size <= this.ctx.listLimit) {
+      this.io.emit('join', { ...toUserInfo(session), ts: Date.now() }); // the newcomer has not joined the room yet
+    }
+    this.scheduleOnlineCount();
+  }
+
+  /** Lets go of a tab's claim: on disconnect, and for a handshake whose socket never connected. */
+  release(socket: ChatSocket) {
+    const session = this.people.get(socket.data?.session);
+    if (!session || !this.people.release(session, socket.id)) return;
+    this.uploads.drop(session.id);
+    if (this.people.online.size < this.ctx.listLimit) this.io.emit('leave', { name: session.name, ts: Date.now() });
+    this.scheduleOnlineCount();
+  }
+
+  welcome(socket: ChatSocket, session: Session, lastId: unknown) {
+    socket.join(this.id);
+    socket.emit('welcome', {
+      name: session.name, avatar: session.avatar, session: session.id, users: this.people.usersOnline(),
+      count: this.people.online.size, history: this.convs.historyFor(session.id, lastId), teacher: session.isTeacher,
+      room: this.stateFor(session),
+    });
+  }
+
+  /** The count goes to everyone, so its window grows with the room: at most ~1000 frames a second for counts. */
+  private scheduleOnlineCount() {
+    this.onlineTimer ??= setTimeout(() => {
+      this.onlineTimer = null;
+      const count = this.people.online.size;
+      if (count !== this.lastCount) this.io.emit('online', { count: (this.lastCount = count) });
+    }, ONLINE_COALESCE_MS * Math.max(1, this.people.online.size / 100));
+  }
+
+  /** Every tab of these people as one target, or null: `io.to([])` would mean everyone. */
+  tabsOf(...people: (Session | undefined)[]) {
+    const ids = people.flatMap((p) => p?.tabs ?? []);
+    return ids.length ? this.ctx.io.to(ids) : null;
+  }
+
+  sweep(now = Date.now()) {
+    const gone = this.people.toForget(now, this.ctx.sessionTtlMs, MAX_SESSIONS, RECENT_MS, (id) => this.convs.hasConversations(id));
+    for (const s of gone) this.people.sessions.delete(s.id);
+    for (const s of gone) this.convs.forget(s.id, (id) => this.people.sessions.has(id));
+  }
+
+  // ---- the room's state as the teacher's rules make it
+
+  stateFor(session?: Session): RoomState {
+    return this.rules.stateFor(this.id, this.meta.title, session);
+  }
+
+  broadcastState() {
+    const told = [...this.people.online.values()].filter((s) => s.isTeacher || this.rules.isMuted(s));
+    this.io.except(told.flatMap((s) => s.tabs)).emit('room', this.stateFor());
+    for (const s of told) this.tabsOf(s)?.emit('room', this.stateFor(s));
+  }
+
+  /** Keeps the rules for the next start; a failure is said, the rules still hold until then. */
+  saveMeta() {
+    this.meta = { ...this.meta, ...this.rules.toMeta() };
+    this.ctx.store.saveRoom(this.meta).catch((err) => this.ctx.log(`could not save room ${this.id}: ${err.message}`));
+  }
+
+  // ---- messages
+
+  /** The checks every message passes (who may speak, to whom, how often): the recipient, or why not. */
+  toRecipient(session: Session, to: string | undefined): Session | undefined | ErrorCode {
+    const recipient = to === undefined ? undefined : this.people.byName(to);
+    if (to !== undefined && !recipient) return 'not_online';
+    return this.rules.refusal(session) ?? recipient;
+  }
+
+  newEntry(session: Session, recipient: Session | undefined, content: string, cid?: string, image?: string): Entry {
+    const msg = toTextMsg(nanoid(), toUserInfo(session), Date.now(), content, recipient?.name, image);
+    const entry: Entry = { seq: this.convs.nextSeq(), msg, from: session.id, toS: recipient?.id, cid, committed: false };
+    if (cid) rememberCid(session, cid, entry);
+    return entry;
+  }
+
+  /** A retried `cid`: the original ack, now or once its write is done. */
+  answerRetry(entry: Entry, ack?: AckFn) {
+    if (!ack) return;
+    if (entry.committed) return ack({ ok: true, id: entry.msg.id, ts: entry.msg.ts });
+    (entry.waiters ??= []).push(ack);
+  }
+
+  commitLater(entry: Entry, ack?: AckFn) {
+    if (this.batch.push({ entry, ack }) === 1) process.nextTick(() => this.commitBatch());
+  }
+
+  /** One small write per batch, then delivery: an ack means the message is stored, and nobody sees a
+   * message that could be lost. (As soon as bare Socket.IO would: the next turn of the loop measured worse.) */
+  commitBatch() {
+    const current = this.batch;
+    this.batch = [];
+    if (!current.length) return;
+    const fail = (err: Error) => {
+      this.ctx.log(`could not write the message log of room ${this.id}: ${err.message}`);
+      current.forEach(({ entry, ack }) => this.fail(entry, ack));
+    };
+    const done = () => {
+      current.forEach(({ entry, ack }) => this.deliver(entry, ack));
+      if (this.messageLog.lineCount > this.compactAt) this.compact();
+    };
+    let written: void | Promise<void>;
+    try {
+      written = this.messageLog.append(current.map(({ entry }) => toRecord(entry)));
+    } catch (err) {
+      return fail(err as Error);
+    }
+    if (written) written.then(done, fail);
+    else done();
+  }
+
+  private deliver(entry: Entry, ack?: AckFn) {
+    entry.committed = true;
+    this.convs.remember(entry);
+    const file = toPictureFile(entry.msg.image);
+    if (file) this.uploads.pending.delete(file);
+    if (entry.toS) this.tabsOf(this.people.get(entry.from), this.people.get(entry.toS))?.emit('textmsg', entry.msg);
+    else this.io.emit('textmsg', entry.msg);
+    const answer = { ok: true as const, id: entry.msg.id, ts: entry.msg.ts };
+    [ack, ...(entry.waiters ?? [])].forEach((answerTo) => answerTo?.(answer));
+    entry.waiters = undefined;
+  }
+
+  /** A message that could not be stored is refused, so the page can offer to retry it. */
+  fail(entry: Entry, ack?: AckFn) {
+    if (entry.cid) this.people.get(entry.from)?.cids?.delete(entry.cid);
+    const file = toPictureFile(entry.msg.image);
+    if (file) this.uploads.pending.delete(file);
+    [ack, ...(entry.waiters ?? [])].forEach((answerTo) => answerTo?.({ ok: false, error: 'server_error' }));
+  }
+
+  /** Rewrites the log to what is kept, once it has grown to twice that (so its cost is spread over as many
+   * appends as it rewrites), then deletes the pictures nothing points to. */
+  compact() {
+    const kept = this.convs.all();
+    this.compactAt = Math.max(COMPACT_MIN_LINES, 2 * kept.length);
+    try {
+      const done = this.messageLog.rewrite(kept.map(toRecord));
+      if (done) done.then(() => this.prunePictures(), (err) => this.compactFailed(err));
+      else this.prunePictures();
+    } catch (err) {
+      this.compactFailed(err as Error);
+    }
+  }
+
+  private compactFailed(err: Error) {
+    this.ctx.log(`could not compact the message log of room ${this.id} (it keeps growing until this works): ${err.message}`);
+  }
+
+  clearGroup() {
+    this.convs.clearGroup();
+    this.compact();
+    this.io.emit('cleared', { ts: Date.now() });
+  }
+
+  /** Deletes the picture files no kept message points to, and none that a message on its way points to. */
+  async prunePictures() {
+    const kept = new Set(this.convs.all().map((e) => toPictureFile(e.msg.image)));
+    try {
+      const files = (await this.ctx.store.pictures(this.id)).map((p) => p.file);
+      const stale = files.filter((f) => !kept.has(f) && !this.uploads.pending.has(f));
+      await this.ctx.store.deletePictures(this.id, stale);
+    } catch (err) {
+      this.ctx.log(`could not clean up the pictures of room ${this.id}: ${(err as Error).message}`);
+    }
+  }
+
+  storePicture(file: string, bytes: Buffer): Promise<void> {
+    return this.ctx.store.writePicture(this.id, file, bytes);
+  }
+
+  transcript(): TextMsg[] {
+    return this.convs.group.map((e) => e.msg); // the group only: private messages never leave their two people
+  }
+
+  // ---- restart
+
+  private restore(records: LogRecord[]) {
+    for (const r of records) {
+      const avatar = toAvatar(r.avatar);
+      const file = toPictureFile(r.image);
+      const image = file && `/images/${this.id}/${file}`; // also moves pictures from before rooms to the room's URL
+      const msg = toTextMsg(r.id, { name: r.name, avatar, teacher: r.teacher }, r.ts, r.content, r.to, image);
+      const entry: Entry = { seq: this.convs.nextSeq(), msg, from: r.from, toS: r.toS, cid: r.cid, committed: true };
+      const sender = this.restoreSession(r.from, r.name, avatar, r.ts);
+      if (r.toS && r.to) this.restoreSession(r.toS, r.to, undefined, r.ts);
+      if (r.cid) rememberCid(sender, r.cid, entry);
+      this.convs.remember(entry);
+    }
+  }
+
+  private restoreSession(id: string, name: string, avatar: Avatar | undefined, ts: number): Session {
+    const s = this.people.get(id) ?? this.people.add(id, name, avatar ?? toAvatar(undefined));
+    if (avatar) Object.assign(s, { name, key: toNameKey(name), avatar });
+    s.lastSeen = Math.max(s.lastSeen, ts);
+    return s;
+  }
+
+  /** Tells the pages, writes what was accepted, closes the log. */
+  async close() {
+    if (this.onlineTimer) clearTimeout(this.onlineTimer);
+    this.uploads.dropAll();
+    this.commitBatch();
+    await this.messageLog.close();
+  }
+}
+
+/** A message with only the fields it has: no `to: undefined` on the wire. */
+function toTextMsg(id: string, who: UserInfo, ts: number, content: string, to?: string, image?: string): TextMsg {
+  const msg: TextMsg = { id, name: who.name, avatar: who.avatar, content, ts };
+  if (to !== undefined) msg.to = to;
+  if (who.teacher) msg.teacher = true;
+  if (image !== undefined) msg.image = image;
+  return msg;
+}
+
+const toRecord = (entry: Entry): LogRecord => ({ ...entry.msg, from: entry.from, toS: entry.toS, cid: entry.cid });
+
+function rememberCid(session: Session, cid: string, entry: Entry) {
+  const cids = (session.cids ??= new Map());
+  cids.set(cid, entry);
+  if (cids.size > CID_KEEP) cids.delete(cids.keys().next().value!);
+}

@@ -1,0 +1,118 @@
+// The school: every room of the server, the keys, and the room management the admin key allows.
+// The server key (admin) is teacher in every room; a room's own teacher key in that room only.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { nanoid } from 'nanoid';
+import { DEFAULT_ROOM, toRoomId, toTitle } from './contract.ts';
+import { Room, type RoomContext } from './room.ts';
+import type { RoomMeta } from './store.ts';
+
+export const MAX_ROOMS = 200;
+export const MIN_KEY_LENGTH = 16;
+const DEFAULT_TITLE = 'Class chat';
+const KEY_FAILURES = { burst: 20, perSecond: 1 / 15 }; // wrong keys per address: 20 at once, then one every 15 s
+const MAX_TRACKED = 10_000; // addresses remembered for failed keys
+
+/** Compares secrets in constant time, whatever their lengths. */
+export function isSameSecret(given: unknown, secret: string): boolean {
+  if (typeof given !== 'string') return false;
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(secret));
+}
+
+export type KeyRole = { admin: true } | { admin: false; room: string };
+export type RoomInput = { title?: unknown; id?: unknown };
+
+export class School {
+  readonly rooms = new Map<string, Room>();
+  private readonly failures = new Map<string, { tokens: number; at: number }>(); // address -> failed-key bucket
+
+  private constructor(readonly adminKey: string, private readonly ctx: RoomContext) {}
+
+  static async open(ctx: RoomContext, givenKey: string | undefined): Promise<School> {
+    if (givenKey && givenKey.length < MIN_KEY_LENGTH) {
+      throw new Error(`TEACHER_KEY must be at least ${MIN_KEY_LENGTH} characters long (a short key is guessed in seconds).`);
+    }
+    const school = new School(await ctx.store.serverKey(givenKey, nanoid), ctx);
+    for (const meta of await ctx.store.rooms()) school.rooms.set(meta.id, await Room.open(meta, ctx));
+    if (!school.rooms.has(DEFAULT_ROOM)) await school.create({ id: DEFAULT_ROOM, title: DEFAULT_TITLE });
+    return school;
+  }
+
+  get(id: unknown): Room | undefined {
+    return this.rooms.get(id === undefined ? DEFAULT_ROOM : String(id));
+  }
+
+  /** What a key may do: everything (admin), one room, or nothing. */
+  roleOf(key: unknown): KeyRole | null {
+    if (isSameSecret(key, this.adminKey)) return { admin: true };
+    for (const room of this.rooms.values()) if (isSameSecret(key, room.meta.teacherKey)) return { admin: false, room: room.id };
+    return null;
+  }
+
+  isTeacherOf(room: Room, key: unknown): boolean {
+    return isSameSecret(key, this.adminKey) || isSameSecret(key, room.meta.teacherKey);
+  }
+
+  /** A new room, or why not (a sentence for the admin). */
+  async create(input: RoomInput): Promise<Room | { status: 400 | 409; error: string }> {
+    const title = toTitle(input.title);
+    if (!title) return { status: 400, error: '"title" must be a text of 1 to 60 characters.' };
+    const id = input.id === undefined ? this.freeId(title) : toRoomId(input.id);
+    if (!id) return { status: 400, error: '"id" must be 1 to 32 characters: a-z, 0-9 and -, starting with a letter or digit.' };
+    if (this.rooms.has(id)) return { status: 409, error: `A room "${id}" exists already.` };
+    if (this.rooms.size >= MAX_ROOMS) return { status: 409, error: `This server holds at most ${MAX_ROOMS} rooms.` };
+    const meta: RoomMeta = {
+      id, title, teacherKey: nanoid(), createdAt: Date.now(), quiet: false, pinned: null, muted: {}, kicked: {}, kickedSessions: [],
+    };
+    await this.ctx.store.saveRoom(meta);
+    const room = await Room.open(meta, this.ctx);
+    this.rooms.set(id, room);
+    return room;
+  }
+
+  /** Tells everyone in the room, disconnects them, and deletes the room with its history and pictures. */
+  async remove(id: string): Promise<void> {
+    const room = this.rooms.get(id);
+    if (!room) return;
+    this.rooms.delete(id);
+    this.ctx.io.in(id).emit('closed');
+    for (const s of room.people.online.values()) room.tabsOf(s)?.disconnectSockets(true);
+    await room.close();
+    await this.ctx.store.deleteRoom(id);
+  }
+
+  /** A readable id made from the title (`7B Maths` → `7b-maths`), made unique. */
+  private freeId(title: string): string {
+    const base = title.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 24) || 'room';
+    let id = base;
+    for (let n = 2; this.rooms.has(id); n++) id = `${base}-${n}`;
+    return id;
+  }
+
+  // ---- failed keys: guessing a key online is slowed to a crawl, per address (handshake and HTTP alike)
+
+  isBlocked(address: string, now = Date.now()): boolean {
+    const bucket = this.failures.get(address);
+    if (!bucket) return false;
+    bucket.tokens = Math.min(KEY_FAILURES.burst, bucket.tokens + ((now - bucket.at) / 1000) * KEY_FAILURES.perSecond);
+    bucket.at = now;
+    if (bucket.tokens >= KEY_FAILURES.burst) this.failures.delete(address);
+    return bucket.tokens < 1;
+  }
+
+  failedKey(address: string, now = Date.now()) {
+    if (!this.failures.has(address) && this.failures.size >= MAX_TRACKED) this.failures.delete(this.failures.keys().next().value!);
+    const bucket = this.failures.get(address) ?? { tokens: KEY_FAILURES.burst, at: now };
+    this.failures.set(address, bucket);
+    bucket.tokens = Math.max(0, bucket.tokens - 1);
+  }
+
+  sweep(now = Date.now()) {
+    for (const room of this.rooms.values()) room.sweep(now);
+  }
+
+  async close() {
+    for (const room of this.rooms.values()) await room.close();
+    await this.ctx.store.close();
+  }
+}

@@ -1,0 +1,73 @@
+// What the chat keeps, behind one interface: the file store today (file-store.ts), Redis for the cluster.
+// Calls that may wait return promises; `append` may also answer synchronously, so the embedded store adds
+// no turn of the event loop to the hot path.
+import { isPlainObject, type Pin, type TextMsg } from './contract.ts';
+
+/** One message as stored: the message plus who sent it and to whom, by session. */
+export interface LogRecord extends TextMsg { from: string; toS?: string; cid?: string }
+
+/** What a room keeps across restarts besides its messages. Names are kept by comparison key. */
+export interface RoomMeta {
+  id: string;
+  title: string;
+  teacherKey: string;
+  createdAt: number;
+  quiet: boolean;
+  pinned: Pin | null;
+  muted: Record<string, string>; // name key -> name as shown
+  kicked: Record<string, string>;
+  kickedSessions: string[];
+}
+
+/** One room's message log: read once at start, appended to, rewritten when compacted. */
+export interface MessageLog {
+  readonly records: LogRecord[]; // what was stored, read at open; the room empties it once restored
+  readonly lineCount: number; // lines in the log, kept ones and stale ones
+  append(records: LogRecord[]): void | Promise<void>;
+  rewrite(records: LogRecord[]): void | Promise<void>;
+  close(): void | Promise<void>;
+}
+
+export interface ChatStore {
+  /** The server (admin) key: the given one, else the stored one, else `make()` stored for the next start. */
+  serverKey(given: string | undefined, make: () => string): Promise<string>;
+  rooms(): Promise<RoomMeta[]>;
+  saveRoom(meta: RoomMeta): Promise<void>;
+  /** Deletes the room with its messages and pictures. */
+  deleteRoom(id: string): Promise<void>;
+  openLog(roomId: string): Promise<MessageLog>;
+  writePicture(roomId: string, file: string, bytes: Buffer): Promise<void>;
+  readPicture(roomId: string, file: string): Promise<Buffer | null>;
+  /** The pictures of a room, with their sizes, oldest first. */
+  pictures(roomId: string): Promise<{ file: string; size: number }[]>;
+  deletePictures(roomId: string, files: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const PICTURE_FILE_RE = /^[\w-]{21}\.(jpg|png|gif|webp)$/;
+const IMAGE_URL_RE = /^\/images\/(?:[a-z0-9][a-z0-9-]{0,31}\/)?([\w-]{21}\.(?:jpg|png|gif|webp))$/;
+
+/** The picture file a message points to (`/images/<room>/<file>`, or `/images/<file>` before rooms). */
+export const toPictureFile = (url: string | undefined): string | undefined => (url ? IMAGE_URL_RE.exec(url)?.[1] : undefined);
+
+/** A stored line, checked: a torn or foreign line is skipped rather than trusted. */
+export function toLogRecord(value: unknown): LogRecord | null {
+  if (!isPlainObject(value)) return null;
+  const { id, name, content, ts, to, from, toS, image } = value;
+  const isText = (v: unknown) => typeof v === 'string' && v.length > 0;
+  if (!isText(id) || !isText(name) || typeof content !== 'string' || !isText(from) || typeof ts !== 'number') return null;
+  if (to !== undefined && (!isText(to) || !isText(toS))) return null;
+  if (image !== undefined ? !toPictureFile(String(image)) : !content) return null;
+  return value as unknown as LogRecord;
+}
+
+export function toRoomMeta(value: unknown): RoomMeta | null {
+  if (!isPlainObject(value) || typeof value.id !== 'string' || typeof value.title !== 'string' || typeof value.teacherKey !== 'string') return null;
+  const names = (v: unknown) => (isPlainObject(v) ? (v as Record<string, string>) : {});
+  return {
+    id: value.id, title: value.title, teacherKey: value.teacherKey, createdAt: Number(value.createdAt) || 0,
+    quiet: value.quiet === true, pinned: isPlainObject(value.pinned) ? (value.pinned as unknown as Pin) : null,
+    muted: names(value.muted), kicked: names(value.kicked),
+    kickedSessions: Array.isArray(value.kickedSessions) ? value.kickedSessions.filter((s) => typeof s === 'string') : [],
+  };
+}

@@ -1,0 +1,71 @@
+// The teacher's actions in a room: each is checked here, changes the room's rules, is told to the room
+// and kept for the next start, and is printed in the terminal with the time and the names.
+import { isContentError, toContent, type TeacherAck, type TeacherAction } from './contract.ts';
+import { toNameKey } from './names.ts';
+import type { Session } from './people.ts';
+import type { Room } from './room.ts';
+
+type Action = (room: Room, teacher: Session, name: string | undefined, content: unknown) => TeacherAck;
+const OK: TeacherAck = { ok: true };
+
+const ACTIONS: Record<TeacherAction, Action> = {
+  mute: (room, t, name) => {
+    const target = name === undefined ? undefined : room.people.byName(name);
+    if (!target) return { ok: false, error: 'not_online' };
+    if (target.isTeacher) return { ok: false, error: 'not_allowed' };
+    room.rules.muted.set(target.key, target.name);
+    room.say(`${t.name} muted ${target.name}`);
+    return OK;
+  },
+  unmute: (room, t, name) => { // by nickname: a mute outlives the person's connection
+    const key = name === undefined ? '' : toNameKey(name);
+    if (!room.rules.muted.has(key) && !room.people.online.has(key)) return { ok: false, error: 'not_online' };
+    room.say(`${t.name} unmuted ${room.rules.muted.get(key) ?? name}`);
+    room.rules.muted.delete(key);
+    return OK;
+  },
+  quiet: (room, t) => { room.rules.quiet = true; room.say(`${t.name} turned quiet mode on`); return OK; },
+  unquiet: (room, t) => { room.rules.quiet = false; room.say(`${t.name} turned quiet mode off`); return OK; },
+  kick: (room, t, name) => {
+    const target = name === undefined ? undefined : room.people.byName(name);
+    if (!target) return { ok: false, error: 'not_online' };
+    if (target.isTeacher) return { ok: false, error: 'not_allowed' };
+    room.rules.kicked.set(target.key, target.name); // the nickname too: a private window must not walk back in
+    room.rules.kickedSessions.add(target.id);
+    const tabs = room.tabsOf(target);
+    tabs?.emit('kicked');
+    tabs?.disconnectSockets(true);
+    room.say(`${t.name} removed ${target.name}`);
+    return OK;
+  },
+  allow: (room, t, name) => {
+    const key = name === undefined ? '' : toNameKey(name);
+    if (!room.rules.kicked.has(key)) return { ok: false, error: 'not_found' };
+    room.rules.kicked.delete(key);
+    for (const id of room.rules.kickedSessions) if (room.people.get(id)?.key === key) room.rules.kickedSessions.delete(id);
+    room.say(`${t.name} allowed ${name} back`);
+    return OK;
+  },
+  clear: (room, t) => { room.clearGroup(); room.say(`${t.name} cleared the group history`); return OK; },
+  pin: (room, t, _name, text) => {
+    const content = toContent(text);
+    if (isContentError(content)) return { ok: false, error: content };
+    room.rules.pinned = { content, ts: Date.now() };
+    room.say(`${t.name} pinned: ${content}`);
+    return OK;
+  },
+  unpin: (room, t) => { room.rules.pinned = null; room.say(`${t.name} removed the pinned announcement`); return OK; },
+};
+
+/** Runs one teacher action from an untrusted payload. */
+export function actAsTeacher(room: Room, session: Session, payload: Record<string, unknown> | null): TeacherAck {
+  if (!session.isTeacher) return { ok: false, error: 'not_teacher' };
+  const action = payload && Object.hasOwn(ACTIONS, String(payload.action)) ? (payload.action as TeacherAction) : null;
+  if (!payload || !action || (payload.name !== undefined && typeof payload.name !== 'string')) return { ok: false, error: 'invalid_message' };
+  const result = ACTIONS[action](room, session, payload.name as string | undefined, payload.content);
+  if (result.ok) {
+    room.broadcastState();
+    room.saveMeta();
+  }
+  return result;
+}
