@@ -2,7 +2,7 @@
 // and for each its student address and QR code, its projector page and its teacher link. The admin key
 // comes in the address's fragment, moves to this tab's storage and leaves the address bar at once; it only
 // ever travels in the Authorization header, never in a URL.
-import { DEFAULT_ROOM, bindLanguageSelect, t, tabStore, translate } from './i18n.js';
+import { DEFAULT_ROOM, bindLanguageSelect, roomParams, t, tabStore, translate } from './i18n.js';
 import { $, clone, setText } from './dom.js';
 
 const REFRESH_MS = 5000; // the online counts; the rest only changes through this page
@@ -22,13 +22,13 @@ if (fragmentKey) {
   history.replaceState(null, '', location.pathname + location.search);
 }
 
-/** A call of the admin API; a refused key (401, 403) ends the page's work with the sentence saying where the link is. */
+/** A call of the admin API (null: no answer); a refused key (401, 403) ends the page's work with the sentence saying where the link is. */
 async function api(method, path, body) {
   const headers = { Authorization: `Bearer ${tabStore.get('adminKey')}` };
   if (body) headers['Content-Type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body && JSON.stringify(body) }).catch(() => null);
   if (res?.status === 401 || res?.status === 403) showNoKey();
-  setText(ui.status, 'adminOffline');
+  if (!res) setText(ui.status, 'adminOffline');
   ui.status.hidden = Boolean(res);
   return res;
 }
@@ -41,7 +41,11 @@ function showNoKey() {
 
 async function load() {
   const res = await api('GET', '/api/rooms');
-  if (res?.ok) render(await res.json());
+  if (res?.ok) return render(await res.json());
+  if (res?.status !== 429) return;
+  delete ui.status.dataset.i18n;
+  ui.status.textContent = (await res.json().catch(() => ({}))).error ?? t('notDone'); // too many wrong keys from here: wait
+  ui.status.hidden = false;
 }
 
 /** Updates the cards in place, so a refresh never takes away a selection or the focus. */
@@ -62,12 +66,13 @@ function toCard(room) {
   $('[data-id]', li).textContent = room.id;
   $('[data-default-tag]', li).hidden = room.id !== DEFAULT_ROOM;
   const qr = $('[data-qr]', li);
-  qr.src = `/join.svg?${new URLSearchParams({ room: room.id })}`;
+  const query = new URLSearchParams(roomParams(room.id)).toString(); // none for the default room, as the server prints it
+  qr.src = `/join.svg${query && '?'}${query}`;
   qr.dataset.url = room.url;
-  const url = $('[data-url]', li);
+  const url = $('[data-student-url]', li);
   url.href = url.textContent = room.url;
   const join = $('[data-join]', li);
-  join.href = `/join?${new URLSearchParams({ room: room.id })}`;
+  join.href = `/join${query && '?'}${query}`;
   join.textContent = new URL(join.href, location.href).href;
   $('[data-teacher-url]', li).value = room.teacherUrl;
   $('[data-delete]', li).hidden = room.id === DEFAULT_ROOM; // the default room is where addresses without a room lead

@@ -10,7 +10,7 @@ import { hideScreen, isScreenShown, showScreen } from './screens.js';
 import { GROUP, state, toConvKey, toKey } from './state.js';
 
 const ACK_TIMEOUT_MS = 10_000;
-const REFUSALS = ['invalid_name', 'name_taken', 'kicked', 'no_room', 'bad_key', 'rate_limited'];
+const REFUSALS = ['invalid_name', 'name_taken', 'kicked', 'no_room', 'bad_key', 'rate_limited', 'server_error'];
 
 const outbox = []; // own messages not acknowledged yet, in the order they were written
 let inFlight = null; // { item }: one message at a time keeps the order; a new object per attempt
@@ -175,7 +175,7 @@ export function connect() {
   socket.connect();
 }
 
-/** After a refusal that waiting can cure (too many tries): once more, as the same person. */
+/** After a refusal that waiting can cure (a busy server): once more, as the same person. */
 export function reconnect() {
   hideScreen();
   setBanner('connecting');

@@ -11,7 +11,8 @@ const SCREENS = {
   kicked: { text: 'kicked', hint: 'kickedHint', link: 'loginPage' }, // another nickname would not get in either
   no_room: { text: 'noRoomAnyMore', link: 'home', href: '/' },
   bad_key: { text: 'badKey', hint: 'badKeyHint', action: 'student', label: 'joinAsStudent' }, // never teacher controls that fail
-  rate_limited: { text: 'tooManyTries', hint: 'tooManyTriesHint', action: 'reconnect', label: 'tryAgain' },
+  rate_limited: { text: 'tooManyTries', hint: 'tooManyTriesHint', action: 'student', label: 'joinAsStudent' }, // only keys are held back
+  server_error: { action: 'reconnect', label: 'tryAgain' }, // the server's sentence: try again in a moment
   closed: { text: 'closedRoom' }, // nothing to go back to
 };
 
