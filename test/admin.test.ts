@@ -195,4 +195,21 @@ rooms('a class deleted on the admin page: its students see it closed, never reco
   assert.is(await ann.locator('[data-back]').getAttribute('href'), '/');
 }));
 
+rooms('a long class title fits the phone: in the header of the chat and on the login page', () => withChat({}, async (c) => {
+  const title = 'Year 8 English and Drama, Thursday afternoon group';
+  await createRoom(c, { title, id: 'y8' });
+  const page = await c.newPage(PHONE);
+  await page.goto(`${c.server.url}/?room=y8`);
+  await until('the title', async () => (await textOf(page, '[data-room-title]')) === title);
+  await screenshot(page, 'login-room-phone');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling on the login page');
+  await page.getByLabel('Nickname').fill('林小明');
+  await page.getByRole('button', { name: 'Join the chat' }).click();
+  await ready(page);
+  assert.is(await textOf(page, '[data-room-title]'), title);
+  await screenshot(page, 'chat-room-phone');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling in the chat');
+  assert.ok(await page.locator('#content').isVisible());
+}));
+
 rooms.run();
