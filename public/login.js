@@ -55,7 +55,7 @@ async function showRoom() {
   // A 404 counts only from the rooms API (JSON): an older server without it still gets the form.
   const isMissing = res?.status === 404 && (res.isApi || res.headers.get('content-type')?.includes('json'));
   if (isMissing) {
-    for (const el of document.querySelectorAll('.intro, [data-teacher-note], [data-login]')) el.hidden = true;
+    for (const el of document.querySelectorAll('[data-intro], [data-teacher-note], [data-login]')) el.hidden = true;
     document.querySelector('[data-no-room]').hidden = false;
     return;
   }
