@@ -18,7 +18,8 @@ import { createFileStore } from './chat/file-store.ts';
 import { toName, toNameKey } from './chat/names.ts';
 import { ROOM_RATE, type Rate } from './chat/rules.ts';
 import { School, type KeyRole } from './chat/school.ts';
-import type { ChatSocket, Room } from './chat/room.ts';
+import { LIMITS, type ChatSocket, type Limits, type Room } from './chat/room.ts';
+import { PictureDisk } from './chat/picture-disk.ts';
 import type { ChatStore } from './chat/store.ts';
 
 const SESSION_TTL_MS = 24 * 3600_000; // an offline session is forgotten after this
@@ -42,6 +43,7 @@ export interface ChatOptions {
   allowedOrigins?: string[];
   sessionTtlMs?: number;
   teacherKey?: string; // the server (admin) key
+  limits?: Partial<Limits>;
   log?: (line: string) => void;
 }
 
@@ -54,6 +56,7 @@ export function createChatServer(options: ChatOptions = {}) {
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const log = options.log ?? ((line: string) => console.log(line));
   const store = options.store ?? createFileStore(options.dataDir ?? './data', log);
+  const limits = { ...LIMITS, ...options.limits };
 
   // ---- HTTP
 
@@ -216,6 +219,8 @@ export function createChatServer(options: ChatOptions = {}) {
     listLimit: options.presenceLimit ?? PRESENCE_LIMIT,
     sessionTtlMs: options.sessionTtlMs ?? SESSION_TTL_MS,
     uploadBudget: { held: 0, max: MAX_UPLOADING },
+    disk: new PictureDisk(limits.roomPictureBytes, limits.totalPictureBytes),
+    limits,
   }, options.teacherKey).then((opened) => { school = opened; });
 
   io.use((socket, next) => {

@@ -7,7 +7,12 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 /** How a client knows it is in: the WebSocket open, the Socket.IO connect ack, our `welcome`, or the tutorial's `online`. */
 export type Ready = 'open' | 'connect' | 'welcome' | 'online';
 
-export interface ConnectArgs { url: string; ready: Ready; count: number; prefix: string; window: number; timeoutMs: number }
-export interface ConnectResult { connected: number; failed: number; ms: number }
-export interface SendResult { sent: number; ms: number }
+/** Where a client names its room: in the Socket.IO handshake's `auth`, or in the WebSocket URL (`?room=`). */
+export type RoomIn = 'auth' | 'query';
+
+/** Client i joins `rooms[i % rooms.length]`: an even spread. */
+export interface ConnectArgs { url: string; ready: Ready; roomIn: RoomIn; rooms: string[]; count: number; prefix: string; window: number; timeoutMs: number }
+export type ByRoom = Record<string, number>;
+export interface ConnectResult { connected: number; failed: number; ms: number; byRoom: ByRoom } // connected clients per room
+export interface SendResult { sent: number; ms: number; byRoom: ByRoom } // messages sent per room
 export interface Stats { count: number; stale: number; dropped: number; p50: number; p99: number; max: number; mean: number }

@@ -1,7 +1,7 @@
 // The measurements: load processes around one fresh server, a timed step at a message rate, the ramp
 // to the highest rate with p99 <= 50 ms, and the connect storm with the memory it leaves behind.
-import { nowMs, sleep, type ConnectResult, type SendResult, type Stats } from './clock.ts';
-import { cpuMicros, killGroup, machineBusyMicros, spawnNode, startServer, stderrOf, SERVERS, type RunningServer, type ServerKey } from './servers.ts';
+import { nowMs, sleep, type ByRoom, type ConnectResult, type SendResult, type Stats } from './clock.ts';
+import { cpuMicros, killGroup, machineBusyMicros, roomIds, spawnNode, startServer, stderrOf, SERVERS, type RunningServer, type ServerKey } from './servers.ts';
 
 export const P99_LIMIT_MS = 50;
 const MIN_DELIVERED = 0.999; // a step with fewer deliveries than this is not sustained
@@ -82,19 +82,23 @@ export function startLoad(): Promise<Load> {
   });
 }
 
-const connectArgs = (server: RunningServer, count: number, prefix: string) =>
-  ({ url: server.url, ready: server.def.ready, count, prefix, window: CONNECT_WINDOW, timeoutMs: CONNECT_TIMEOUT_MS });
+const connectArgs = (server: RunningServer, count: number, prefix: string) => ({
+  url: server.url, ready: server.def.ready, roomIn: server.def.roomIn, rooms: server.rooms, count, prefix, window: CONNECT_WINDOW, timeoutMs: CONNECT_TIMEOUT_MS,
+});
 
 // ---- message rate steps
 
-export interface Rig { server: RunningServer; rx: Load; tx: Load; receivers: number; close(): void }
+export interface Rig { server: RunningServer; rx: Load; tx: Load; receivers: number; receiversByRoom: ByRoom; close(): void }
 
-/** A fresh server, `receivers` clients in one process and `senders` in another; close() kills the server first. */
-export async function openRig(key: ServerKey, receivers: number, senders: number): Promise<Rig> {
+/**
+ * A fresh server, `receivers` clients in one process and `senders` in another, both spread evenly over
+ * `rooms` rooms (made before anyone connects); close() kills the server first.
+ */
+export async function openRig(key: ServerKey, receivers: number, senders: number, rooms = 1): Promise<Rig> {
   const stops: (() => void)[] = [];
   const close = () => stops.splice(0).forEach((stop) => stop());
   try {
-    const server = await startServer(key);
+    const server = await startServer(key, roomIds(rooms));
     stops.push(server.stop);
     const rx = await startLoad();
     stops.push(rx.stop);
@@ -104,7 +108,7 @@ export async function openRig(key: ServerKey, receivers: number, senders: number
     const r = await rx.call<ConnectResult>('connect', connectArgs(server, receivers, 'r'));
     const s = await tx.call<ConnectResult>('connect', connectArgs(server, senders, 's'));
     if (r.failed || s.failed) throw new Error(`${SERVERS[key].label}: ${r.failed + s.failed} clients could not connect`);
-    return { server, rx, tx, receivers, close };
+    return { server, rx, tx, receivers, receiversByRoom: r.byRoom, close };
   } catch (err) {
     close();
     throw err;
@@ -116,13 +120,17 @@ export interface Step extends Stats {
   deliveriesPerSec: number; cpuUsPerDelivery: number; serverCpuPct: number; loadCpuPct: number; othersPct: number; isSustained: boolean;
 }
 
-/** Sends `rate` group messages a second for `seconds`, then waits for them to arrive everywhere. */
+/** What the receivers should get: each message once in each receiver of its room. */
+const toExpected = (sentByRoom: ByRoom, receiversByRoom: ByRoom) =>
+  Object.entries(sentByRoom).reduce((sum, [room, sent]) => sum + sent * (receiversByRoom[room] ?? 0), 0);
+
+/** Sends `rate` group messages a second (over all rooms) for `seconds`, then waits for them to arrive everywhere. */
 export async function step(rig: Rig, rate: number, seconds: number): Promise<Step> {
-  const { server, rx, tx, receivers } = rig;
+  const { server, rx, tx, receiversByRoom } = rig;
   await rx.call('reset', { since: nowMs() });
   const [cpu0, load0, t0, others] = [server.cpu(), cpuMicros(rx.pid), nowMs(), othersMeter([server.pid, rx.pid, tx.pid])];
-  const { sent, ms } = await tx.call<SendResult>('send', { rate, seconds }, seconds * 1000 + 30_000);
-  const expected = sent * receivers;
+  const { sent, ms, byRoom } = await tx.call<SendResult>('send', { rate, seconds }, seconds * 1000 + 30_000);
+  const expected = toExpected(byRoom, receiversByRoom);
   const stats = await rx.call<Stats>('waitCount', { target: expected, idleMs: DRAIN_IDLE_MS, timeoutMs: DRAIN_MAX_MS });
   const wallUs = (nowMs() - t0) * 1000;
   const [cpu, load] = [server.cpu() - cpu0, cpuMicros(rx.pid) - load0];
@@ -198,14 +206,15 @@ export interface Storm {
 export interface StormWaits { warmMs: number; settleMs: number; idleMs: number }
 
 /**
- * A fresh server; `count` clients connect at once (up to the window in flight), given up after `capMs`
- * (the tutorial's storm is quadratic). RSS growth per connection is measured from a baseline read `warmMs`
- * after start (a fresh Node process frees its start-up garbage about 8 s in), and read twice: `settleMs`
- * after the storm, while the heap still holds the storm's garbage, and `idleMs` after it, once the server has
- * been idle (V8 collects garbage when a process goes idle, about 20 s in; Engine.IO pings every 25 s).
+ * A fresh server with `rooms` rooms; `count` clients, spread evenly over them, connect at once (up to the
+ * window in flight), given up after `capMs` (the tutorial's storm is quadratic in a room). RSS growth per
+ * connection is measured from a baseline read `warmMs` after start (a fresh Node process frees its start-up
+ * garbage about 8 s in), and read twice: `settleMs` after the storm, while the heap still holds the storm's
+ * garbage, and `idleMs` after it, once the server has been idle (V8 collects garbage when a process goes
+ * idle, about 20 s in; Engine.IO pings every 25 s).
  */
-export async function connectStorm(key: ServerKey, count: number, capMs: number, waits: StormWaits, p?: Patience): Promise<Storm> {
-  const server = await startServer(key);
+export async function connectStorm(key: ServerKey, count: number, capMs: number, waits: StormWaits, p?: Patience, rooms = 1): Promise<Storm> {
+  const server = await startServer(key, roomIds(rooms)); // the rooms are made before the baseline: they are not the connections' memory
   let rx: Load | undefined;
   try {
     rx = await startLoad();
@@ -231,12 +240,12 @@ export async function connectStorm(key: ServerKey, count: number, capMs: number,
 }
 
 /** The storm again on a fresh server while the machine was busy (not when it was cut: that one is long): the least disturbed. */
-export async function quietStorm(key: ServerKey, count: number, capMs: number, waits: StormWaits, p: Patience): Promise<Storm & { tries: number }> {
+export async function quietStorm(key: ServerKey, count: number, capMs: number, waits: StormWaits, p: Patience, rooms = 1): Promise<Storm & { tries: number }> {
   let best: Storm | null = null;
   let tries = 0;
   do {
     const t0 = nowMs();
-    const s = await connectStorm(key, count, capMs, waits, p);
+    const s = await connectStorm(key, count, capMs, waits, p, rooms);
     if (tries++) p.spentMs += nowMs() - t0;
     if (!best || s.othersPct < best.othersPct) best = s;
   } while (tries < p.tries && !isQuiet(best) && best.isComplete && hasPatience(p));

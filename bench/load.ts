@@ -2,7 +2,7 @@
 // (or plain WebSocket) directly on `ws`, count `textmsg` frames and time them without parsing JSON.
 import { rmSync } from 'node:fs';
 import WebSocket from 'ws';
-import { nowMs, type ConnectArgs, type ConnectResult, type SendResult, type Stats } from './clock.ts';
+import { nowMs, type ByRoom, type ConnectArgs, type ConnectResult, type SendResult, type Stats } from './clock.ts';
 
 const WS_OPTIONS = { perMessageDeflate: false, skipUTF8Validation: true };
 const TEXTMSG = Buffer.from('42["textmsg"');
@@ -16,6 +16,7 @@ const POLL_MS = 20;
 
 const clients: WebSocket[] = [];
 const ready: WebSocket[] = [];
+const roomOf = new WeakMap<WebSocket, string>();
 const histogram = new Uint32Array(BUCKETS);
 let since = Infinity; // frames stamped earlier belong to an earlier step
 let count = 0, stale = 0, dropped = 0, sumMs = 0, maxMs = 0;
@@ -44,8 +45,12 @@ function onTextMsg(data: Buffer) {
   histogram[Math.min(BUCKETS - 1, Math.max(0, Math.floor(ms / BUCKET_MS)))]++;
 }
 
-function openClient(url: string, want: ConnectArgs['ready'], name: string, settle: (isOk: boolean) => void) {
-  const ws = new WebSocket(url, WS_OPTIONS);
+const countIn = (byRoom: ByRoom, room: string) => { byRoom[room] = (byRoom[room] ?? 0) + 1; };
+
+type ClientArgs = Pick<ConnectArgs, 'url' | 'ready' | 'roomIn'> & { name: string; room: string };
+
+function openClient({ url, ready: want, roomIn, name, room }: ClientArgs, settle: (isOk: boolean) => void) {
+  const ws = new WebSocket(roomIn === 'query' ? `${url}?room=${encodeURIComponent(room)}` : url, WS_OPTIONS);
   let isSettled = false;
   const done = (isOk: boolean) => {
     if (isSettled) return;
@@ -54,6 +59,7 @@ function openClient(url: string, want: ConnectArgs['ready'], name: string, settl
     settle(isOk);
   };
   clients.push(ws);
+  roomOf.set(ws, room);
   ws.on('error', () => done(false));
   ws.on('close', () => { if (isSettled && !closedByUs.has(ws)) dropped++; done(false); });
   ws.on('open', () => { if (want === 'open') done(true); });
@@ -62,22 +68,23 @@ function openClient(url: string, want: ConnectArgs['ready'], name: string, settl
       if (startsWith(data, TEXTMSG)) return onTextMsg(data); // the hot path
       if (!isSettled && ((want === 'welcome' && startsWith(data, WELCOME)) || (want === 'online' && startsWith(data, ONLINE)))) done(true);
     } else if (data[0] === 0x32) ws.send('3'); // ping -> pong
-    else if (data[0] === 0x30) ws.send(`40${JSON.stringify({ name, avatar: 'cat' })}`); // open -> CONNECT with auth
+    else if (data[0] === 0x30) ws.send(`40${JSON.stringify({ name, avatar: 'cat', room })}`); // open -> CONNECT with auth
     else if (data[0] === 0x34 && data[1] === 0x30 && want === 'connect') done(true);
     else if (data[0] === 0x34 && data[1] === 0x34) done(false); // connect_error
   });
 }
 
 /** Opens `count` clients, at most `window` handshakes in flight (past the listen backlog, SYNs would be dropped and retried a second later). */
-function connect({ url, ready: want, count: total, prefix, window, timeoutMs }: ConnectArgs): Promise<ConnectResult> {
+function connect({ url, ready: want, roomIn, rooms, count: total, prefix, window, timeoutMs }: ConnectArgs): Promise<ConnectResult> {
   return new Promise((resolve) => {
     const t0 = nowMs();
+    const byRoom: ByRoom = {};
     let started = 0, connected = 0, failed = 0, inFlight = 0, isDone = false;
     const finish = () => {
       if (isDone) return;
       isDone = true;
       clearTimeout(timer);
-      resolve({ connected, failed: total - connected, ms: nowMs() - t0 });
+      resolve({ connected, failed: total - connected, ms: nowMs() - t0, byRoom });
     };
     const settle = (isOk: boolean) => {
       inFlight--;
@@ -88,7 +95,11 @@ function connect({ url, ready: want, count: total, prefix, window, timeoutMs }: 
     const pump = () => {
       while (!isDone && inFlight < window && started < total) {
         inFlight++;
-        openClient(url, want, `${prefix}${started++}`, settle);
+        const room = rooms[started % rooms.length];
+        openClient({ url, ready: want, roomIn, name: `${prefix}${started++}`, room }, (isOk) => {
+          if (isOk) countIn(byRoom, room);
+          settle(isOk);
+        });
       }
     };
     const timer = setTimeout(finish, timeoutMs);
@@ -97,22 +108,28 @@ function connect({ url, ready: want, count: total, prefix, window, timeoutMs }: 
   });
 }
 
-/** Sends `rate` group messages a second for `seconds`, round robin over the ready clients, each stamped when sent. */
+/**
+ * Sends `rate` group messages a second for `seconds`, round robin over the ready clients, each stamped when
+ * sent; counted per room, as a message reaches its own room only (senders spread evenly: rooms evenly loaded).
+ */
 function send({ rate, seconds }: { rate: number; seconds: number }): Promise<SendResult> {
   return new Promise((resolve) => {
     const total = Math.round(rate * seconds);
     const deadline = seconds * 1000 + 5000;
     const t0 = nowMs();
+    const byRoom: ByRoom = {};
     let sent = 0;
     const tick = () => {
       const elapsed = nowMs() - t0;
       let due = Math.min(total, Math.floor((elapsed * rate) / 1000) + 1) - sent;
       for (due = Math.min(due, MAX_PER_TICK); due > 0 && ready.length; due--) {
-        ready[sent++ % ready.length].send(`42["textmsg",{"content":"t:${nowMs().toFixed(3)}"}]`);
+        const ws = ready[sent++ % ready.length];
+        ws.send(`42["textmsg",{"content":"t:${nowMs().toFixed(3)}"}]`);
+        countIn(byRoom, roomOf.get(ws)!);
       }
       if (sent < total && elapsed < deadline && ready.length) return;
       clearInterval(timer);
-      resolve({ sent, ms: nowMs() - t0 });
+      resolve({ sent, ms: nowMs() - t0, byRoom });
     };
     const timer = setInterval(tick, 1);
     tick();

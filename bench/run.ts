@@ -1,19 +1,27 @@
 // `npm run bench [-- --quick] [-- --repeat N] [-- --servers ours,bare]`: the four servers one after
-// another under the same load; one table on stdout, progress on stderr, results in bench/results/.
+// another under the same load, with all clients in one room and spread over 10 rooms; one table for each
+// on stdout, progress on stderr, results in bench/results/.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openRig, quietStep, quietStorm, ramp, step, type Patience, type Rig, type Step } from './driver.ts';
-import { machine, summarize, toMachineLine, toMarkdown, type Config, type Round, type ServerRound } from './report.ts';
+import { machine, summarize, toMachineLine, toMarkdown, type Config, type Layout, type LayoutRound, type Round, type ServerRound } from './report.ts';
 import { killAll, ROOT, SERVER_KEYS, SERVERS, type ServerKey } from './servers.ts';
 
+// Spread over 10 rooms, a message reaches a tenth of the receivers: ten times the messages (one sender a
+// room) keep the deliveries a second, and so the fan-out work, at the one-room level. The ramp (c) is
+// measured in one room only.
 const FULL: Config = {
-  receivers: 1000, senders: 4, rate: 40, warmupS: 3, measureS: 10,
+  receivers: 1000,
+  layouts: [{ rooms: 1, senders: 4, rate: 40, hasRamp: true }, { rooms: 10, senders: 10, rate: 400, hasRamp: false }],
+  warmupS: 3, measureS: 10,
   rampStart: 60, rampS: 5, rampSteps: 10, rampBudgetS: 75, storm: 5000, stormCapS: 30, warmMs: 12_000, settleMs: 3000, idleMs: 45_000,
   patience: { waitMs: 8000, tries: 3, budgetMs: 90_000 },
 };
 const QUICK: Config = {
-  receivers: 300, senders: 2, rate: 40, warmupS: 1, measureS: 3,
+  receivers: 300,
+  layouts: [{ rooms: 1, senders: 2, rate: 40, hasRamp: true }, { rooms: 10, senders: 10, rate: 400, hasRamp: false }],
+  warmupS: 1, measureS: 3,
   rampStart: 60, rampS: 2, rampSteps: 4, rampBudgetS: 15, storm: 1000, stormCapS: 10, warmMs: 500, settleMs: 500, idleMs: 1000,
   patience: { waitMs: 2000, tries: 1, budgetMs: 10_000 },
 };
@@ -26,9 +34,9 @@ const toStepLine = (s: Step) =>
   `p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, delivered ${s.deliveredRatio.toFixed(4)}, ` +
   `CPU: server ${Math.round(s.serverCpuPct)}%, receivers ${Math.round(s.loadCpuPct)}%, others ${Math.round(s.othersPct)}%${s.isSustained ? '' : '  (not sustained)'}`;
 
-/** A fresh server with its receivers and senders, warmed up at `rate` (JIT, buffers; not counted), for one measurement. */
-async function withWarmRig<T>(key: ServerKey, c: Config, rate: number, measure: (rig: Rig) => Promise<T>): Promise<T> {
-  const rig = await openRig(key, c.receivers, c.senders);
+/** A fresh server with its receivers and senders in the layout's rooms, warmed up at `rate` (JIT, buffers; not counted), for one measurement. */
+async function withWarmRig<T>(key: ServerKey, c: Config, l: Layout, rate: number, measure: (rig: Rig) => Promise<T>): Promise<T> {
+  const rig = await openRig(key, c.receivers, l.senders, l.rooms);
   try {
     await step(rig, rate, c.warmupS);
     return await measure(rig);
@@ -38,13 +46,13 @@ async function withWarmRig<T>(key: ServerKey, c: Config, rate: number, measure: 
 }
 
 /** The fixed-rate step: the figures that are compared, so all servers take it one right after another. */
-const measureMain = (key: ServerKey, c: Config, patience: Patience) => withWarmRig(key, c, c.rate, async (rig) => {
-  const main = await quietStep(rig, c.rate, c.measureS, patience);
+const measureMain = (key: ServerKey, c: Config, l: Layout, patience: Patience) => withWarmRig(key, c, l, l.rate, async (rig) => {
+  const main = await quietStep(rig, l.rate, c.measureS, patience);
   log(`  ${toStepLine(main)}${main.tries > 1 ? ` (least disturbed of ${main.tries})` : ''}`);
   return main;
 });
 
-const measureRamp = (key: ServerKey, c: Config) => withWarmRig(key, c, c.rampStart, async (rig) => {
+const measureRamp = (key: ServerKey, c: Config, l: Layout) => withWarmRig(key, c, l, c.rampStart, async (rig) => {
   const found = await ramp(rig, c.rampStart, c.rampS, c.rampSteps, c.rampBudgetS * 1000);
   found.steps.forEach((s) => log(`  ramp ${toStepLine(s)}`));
   return found;
@@ -58,6 +66,8 @@ function parseOptions() {
   return { isQuick: values.quick, repeat, keys, isFull: !values.quick && keys.length === SERVER_KEYS.length };
 }
 
+const toLayoutLine = (l: Layout) => (l.rooms > 1 ? `${l.rooms} rooms` : 'one room');
+
 function writeAtomic(file: string, text: string) {
   writeFileSync(`${file}.tmp`, text);
   renameSync(`${file}.tmp`, file);
@@ -70,41 +80,49 @@ async function main() {
   const rounds: Round[] = [];
   for (let r = 0; r < repeat; r++) {
     const order = r % 2 ? [...keys].reverse() : keys; // alternate, so no server always runs first
-    const round: Round = {};
     const patience = { ...config.patience, spentMs: 0 }; // waiting for quiet and measuring again, per round
-    // The machine's speed drifts over minutes: the compared steps run back to back, before the long ramps.
-    const mains: Partial<Record<ServerKey, Step>> = {};
-    for (const key of order) {
-      log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: ${config.receivers} receivers, ${config.senders} senders, ${config.rate} msg/s`);
-      mains[key] = await measureMain(key, config, patience);
+    const round: Round = config.layouts.map(() => ({}));
+    // The machine's speed drifts over minutes: the compared steps run back to back (the servers of one
+    // layout next to each other), before the long ramps.
+    const mains = config.layouts.map(() => ({}) as Partial<Record<ServerKey, Step>>);
+    for (const [i, layout] of config.layouts.entries()) {
+      for (const key of order) {
+        log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: ${config.receivers} receivers, ${layout.senders} senders, ${layout.rate} msg/s, ${toLayoutLine(layout)}`);
+        mains[i][key] = await measureMain(key, config, layout, patience);
+      }
     }
-    const ramps: Partial<Record<ServerKey, ServerRound['ramp']>> = {};
-    for (const key of order) {
-      log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: ramp`);
-      ramps[key] = await measureRamp(key, config);
+    const ramps = config.layouts.map(() => ({}) as Partial<Record<ServerKey, ServerRound['ramp']>>);
+    for (const [i, layout] of config.layouts.entries()) {
+      if (!layout.hasRamp) continue;
+      for (const key of order) {
+        log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: ramp, ${toLayoutLine(layout)}`);
+        ramps[i][key] = await measureRamp(key, config, layout);
+      }
     }
-    for (const key of order) {
-      const storm = await quietStorm(key, config.storm, config.stormCapS * 1000, config, patience);
-      log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: storm ${storm.connected}/${storm.count} in ${storm.seconds.toFixed(2)} s, ` +
-        `${(storm.bytesPerIdleConn / 1024).toFixed(1)} KB per idle connection (${(storm.bytesPerConn / 1024).toFixed(1)} KB right after), others ${Math.round(storm.othersPct)}% CPU` +
-        `${storm.tries > 1 ? ` (least disturbed of ${storm.tries})` : ''}`);
-      round[key] = { main: mains[key]!, ramp: ramps[key]!, storm };
+    for (const [i, layout] of config.layouts.entries()) {
+      for (const key of order) {
+        const storm = await quietStorm(key, config.storm, config.stormCapS * 1000, config, patience, layout.rooms);
+        log(`[round ${r + 1}/${repeat}] ${SERVERS[key].label}: storm ${storm.connected}/${storm.count} in ${storm.seconds.toFixed(2)} s, ${toLayoutLine(layout)}, ` +
+          `${(storm.bytesPerIdleConn / 1024).toFixed(1)} KB per idle connection (${(storm.bytesPerConn / 1024).toFixed(1)} KB right after), others ${Math.round(storm.othersPct)}% CPU` +
+          `${storm.tries > 1 ? ` (least disturbed of ${storm.tries})` : ''}`);
+        round[i][key] = { main: mains[i][key]!, ramp: ramps[i][key], storm };
+      }
     }
     rounds.push(round);
     log(`[round ${r + 1}/${repeat}] ${Math.round(patience.spentMs / 1000)} s spent waiting for a quiet machine and measuring again`);
   }
 
-  const summary = summarize(rounds, keys);
+  const summaries = config.layouts.map((_, i) => summarize(rounds.map((round): LayoutRound => round[i]), keys));
   const date = new Date().toISOString().slice(0, 10);
   const info = machine();
   const machineLine = toMachineLine(info, date, repeat);
-  const table = toMarkdown(summary, keys, config);
+  const table = config.layouts.map((layout, i) => toMarkdown(summaries[i], keys, config, layout)).join('\n');
   const seconds = Math.round((Date.now() - t0) / 1000);
   console.log(`\n${table}\n${machineLine}\nRun time: ${seconds} s.`);
 
   mkdirSync(RESULTS, { recursive: true });
   const name = `${date}${isQuick ? '-quick' : isFull ? '' : '-partial'}.json`;
-  writeAtomic(join(RESULTS, name), JSON.stringify({ date, machine: info, config, repeat, seconds, summary, rounds }, null, 1) + '\n');
+  writeAtomic(join(RESULTS, name), JSON.stringify({ date, machine: info, config, repeat, seconds, summaries: summaries.map((summary, i) => ({ layout: config.layouts[i], ...summary })), rounds }, null, 1) + '\n');
   if (isFull) writeAtomic(join(RESULTS, 'latest.md'), `${table}\n${machineLine}\n`);
   log(`wrote bench/results/${name}${isFull ? ' and bench/results/latest.md' : ''}`);
 }

@@ -5,24 +5,35 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sleep, type Ready } from './clock.ts';
+import { sleep, type Ready, type RoomIn } from './clock.ts';
+import { DEFAULT_ROOM } from '../chat/contract.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 30_000;
 const TICK_US = 1e6 / (Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100);
+// Ours' admin key (TEACHER_KEY), fixed so that the bench can create rooms; the server listens on 127.0.0.1
+// only and its data dir is deleted with it.
+const ADMIN_KEY = 'bench-admin-key-not-a-secret';
 
 export type ServerKey = 'ours' | 'bare' | 'tutorial' | 'raw';
-export interface ServerDef { label: string; script: string; ready: Ready }
+export interface ServerDef {
+  label: string; script: string; ready: Ready; roomIn: RoomIn;
+  hasRoomApi: boolean; // a room must be made (POST /api/rooms) before anyone joins it; the others make one on the first join
+}
 
 // Every server runs as `node --import tsx <script>`: the same loader cost, and the measured pid is the server.
 export const SERVERS: Record<ServerKey, ServerDef> = {
-  ours: { label: 'ours (server.ts)', script: 'server.ts', ready: 'welcome' },
-  bare: { label: 'bare Socket.IO', script: 'bench/bare-socketio.ts', ready: 'connect' },
-  tutorial: { label: 'tutorial Socket.IO', script: 'bench/tutorial-socketio.ts', ready: 'online' },
-  raw: { label: 'raw ws', script: 'bench/raw-ws.ts', ready: 'open' },
+  ours: { label: 'ours (server.ts)', script: 'server.ts', ready: 'welcome', roomIn: 'auth', hasRoomApi: true },
+  bare: { label: 'bare Socket.IO', script: 'bench/bare-socketio.ts', ready: 'connect', roomIn: 'auth', hasRoomApi: false },
+  tutorial: { label: 'tutorial Socket.IO', script: 'bench/tutorial-socketio.ts', ready: 'online', roomIn: 'auth', hasRoomApi: false },
+  raw: { label: 'raw ws', script: 'bench/raw-ws.ts', ready: 'open', roomIn: 'query', hasRoomApi: false },
 };
 export const SERVER_KEYS = Object.keys(SERVERS) as ServerKey[];
+
+/** The rooms the clients are spread over: ours' default room alone, or `r1` … `rN` (the default room then stays empty). */
+export const roomIds = (count: number): string[] =>
+  count <= 1 ? [DEFAULT_ROOM] : Array.from({ length: count }, (_, i) => `r${i + 1}`);
 
 // ---- children: each in its own process group, all killed (and their data dirs removed) when we exit, however we exit
 
@@ -118,15 +129,32 @@ const isListening = (port: number) => new Promise<boolean>((resolve) => {
   const socket = connect(port, HOST, () => { socket.destroy(); resolve(true); }).once('error', () => resolve(false));
 });
 
-export interface RunningServer { key: ServerKey; def: ServerDef; pid: number; url: string; dataDir: string; cpu(): number; rss(): number; stop(): void }
+/** Ours admits clients to existing rooms only: the admin makes them over HTTP, before anyone connects. */
+async function createRooms(port: number, ids: string[]) {
+  for (const [i, id] of ids.entries()) {
+    const res = await fetch(`http://${HOST}:${port}/api/rooms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: `Room ${i + 1}`, id }),
+    });
+    if (res.status !== 201) throw new Error(`POST /api/rooms (${id}): ${res.status} ${await res.text()}`);
+  }
+}
 
-/** Starts a fresh server (ours with an empty DATA_DIR and no rate limit) and resolves once it accepts connections. */
-export async function startServer(key: ServerKey): Promise<RunningServer> {
+export interface RunningServer {
+  key: ServerKey; def: ServerDef; pid: number; url: string; dataDir: string; rooms: string[]; cpu(): number; rss(): number; stop(): void;
+}
+
+/**
+ * Starts a fresh server (ours with an empty DATA_DIR, no rate limit and a known admin key) and resolves once
+ * it accepts connections and has the `rooms` the clients will be spread over.
+ */
+export async function startServer(key: ServerKey, rooms = roomIds(1)): Promise<RunningServer> {
   const def = SERVERS[key];
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'chat-bench-'));
   dataDirs.add(dataDir);
-  const child = spawnNode(def.script, { PORT: String(port), HOST, DATA_DIR: dataDir, RATE_LIMIT: 'off' });
+  const child = spawnNode(def.script, { PORT: String(port), HOST, DATA_DIR: dataDir, RATE_LIMIT: 'off', TEACHER_KEY: ADMIN_KEY });
   const stop = () => {
     killGroup(child);
     removeDir(dataDir);
@@ -139,6 +167,12 @@ export async function startServer(key: ServerKey): Promise<RunningServer> {
     }
     await sleep(100);
   }
+  try {
+    if (def.hasRoomApi) await createRooms(port, rooms.filter((id) => id !== DEFAULT_ROOM));
+  } catch (err) {
+    stop();
+    throw new Error(`${def.label}: ${(err as Error).message}`);
+  }
   const pid = child.pid!;
-  return { key, def, pid, dataDir, url: `ws://${HOST}:${port}${key === 'raw' ? '/' : '/socket.io/?EIO=4&transport=websocket'}`, cpu: () => cpuMicros(pid), rss: () => rssBytes(pid), stop };
+  return { key, def, pid, dataDir, rooms, url: `ws://${HOST}:${port}${key === 'raw' ? '/' : '/socket.io/?EIO=4&transport=websocket'}`, cpu: () => cpuMicros(pid), rss: () => rssBytes(pid), stop };
 }

@@ -5,7 +5,7 @@
 //   DATA_DIR/rooms/<id>/images/          the pictures
 // A DATA_DIR written before rooms existed (messages.jsonl and images/ at its top) becomes the default room's.
 import fs from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_ROOM, ROOM_ID_RE } from './contract.ts';
 import { openMessageLog, writeSynced } from './message-log.ts';
 import { PICTURE_FILE_RE, toRoomMeta, type ChatStore, type RoomMeta } from './store.ts';
@@ -68,9 +68,9 @@ export function createFileStore(dataDir: string, warn: (line: string) => void): 
       const files = await fs.promises.readdir(dir).catch(() => [] as string[]);
       const stats = await Promise.all(files.filter((f) => PICTURE_FILE_RE.test(f)).map(async (file) => {
         const stat = await fs.promises.stat(join(dir, file)).catch(() => null);
-        return stat && { file, size: stat.size, mtime: stat.mtimeMs };
+        return stat && { file, size: stat.size, at: stat.mtimeMs };
       }));
-      return stats.filter((s) => s !== null).sort((a, b) => a.mtime - b.mtime).map(({ file, size }) => ({ file, size }));
+      return stats.filter((s) => s !== null);
     },
     async deletePictures(roomId, files) {
       await Promise.all(files.map((f) => fs.promises.rm(join(imagesDir(roomId), f), { force: true })));
@@ -85,9 +85,7 @@ function prepare(dataDir: string, roomsDir: string) {
     fs.mkdirSync(roomsDir, { recursive: true });
     fs.accessSync(dataDir, fs.constants.W_OK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' || code === 'EROFS' || code === 'EPERM' ? 'is not writable' : code === 'ENOSPC' ? 'is on a full disk' : `cannot be used (${code})`;
-    throw new Error(`The data folder ${dataDir} ${why}. Set DATA_DIR to a folder this user can write to.`);
+    throw new Error(`The data folder ${dataDir} ${toProblem(dataDir, err as NodeJS.ErrnoException)}. Set DATA_DIR to a folder this user can write to.`);
   }
   const defaultDir = join(roomsDir, DEFAULT_ROOM);
   const oldLog = join(dataDir, 'messages.jsonl');
@@ -96,4 +94,17 @@ function prepare(dataDir: string, roomsDir: string) {
   const oldImages = join(dataDir, 'images');
   if (fs.existsSync(oldImages) && !fs.existsSync(join(defaultDir, 'images'))) fs.renameSync(oldImages, join(defaultDir, 'images'));
   fs.renameSync(oldLog, join(defaultDir, 'messages.jsonl')); // last: its presence means "not yet moved"
+}
+
+/** What is wrong with a data folder, in words: the nearest part of its path that exists tells. */
+function toProblem(dir: string, err: NodeJS.ErrnoException): string {
+  let existing = resolve(dir);
+  while (!fs.existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  try {
+    fs.accessSync(existing, fs.constants.W_OK);
+  } catch (denied) {
+    const code = (denied as NodeJS.ErrnoException).code;
+    if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return 'is not writable';
+  }
+  return err.code === 'ENOSPC' ? 'is on a full disk' : `cannot be used (${err.code ?? err.message})`;
 }

@@ -29,16 +29,20 @@ export function openMessageLog(file: string, warn: (line: string) => void): Mess
     },
     rewrite(kept: LogRecord[]) {
       const tmp = `${file}.tmp`;
-      try {
-        writeSynced(tmp, kept.length ? kept.map((r) => JSON.stringify(r)).join('\n') + '\n' : '');
+      const text = kept.length ? kept.map((r) => JSON.stringify(r)).join('\n') + '\n' : '';
+      let next = -1;
+      try { // the next descriptor is opened before the swap: a failure (EMFILE, ENOSPC) leaves the old log in use
+        writeSynced(tmp, text);
+        next = fs.openSync(tmp, 'a');
         fs.renameSync(tmp, file);
       } catch (err) {
-        fs.rmSync(tmp, { force: true }); // the old log is still whole: keep appending to it
+        if (next >= 0) fs.closeSync(next);
+        fs.rmSync(tmp, { force: true });
         throw err;
       }
       fs.closeSync(fd);
-      fd = fs.openSync(file, 'a');
-      size = fs.fstatSync(fd).size;
+      fd = next;
+      size = Buffer.byteLength(text);
       lineCount = kept.length;
       isTorn = false;
     },

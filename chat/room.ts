@@ -9,6 +9,7 @@ import {
 import { Conversations, type Entry } from './conversations.ts';
 import { toNameKey } from './names.ts';
 import { People, toUserInfo, type Session } from './people.ts';
+import { PictureDisk } from './picture-disk.ts';
 import { Uploads, type UploadBudget } from './pictures.ts';
 import { Rules, type Rate } from './rules.ts';
 import { toPictureFile, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
@@ -19,8 +20,15 @@ export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Inte
 const COMPACT_MIN_LINES = 5000; // a smaller log is never compacted
 const ONLINE_COALESCE_MS = 100; // many joins at once cost one `online` broadcast; longer in big rooms
 const CID_KEEP = 100; // client message ids remembered per person (retry dedupe)
-const MAX_SESSIONS = 5000; // sessions kept per room, online or not
 const RECENT_MS = 15 * 60_000; // a session with conversations seen this recently is never forgotten
+
+export interface Limits {
+  maxSessions: number; // sessions kept per room, online or not
+  uploadIdleMs: number; // an unfinished picture with no chunk for this long is dropped
+  roomPictureBytes: number; // pictures kept per room on disk, oldest dropped first
+  totalPictureBytes: number; // and for the whole server
+}
+export const LIMITS: Limits = { maxSessions: 5000, uploadIdleMs: 10_000, roomPictureBytes: 200 * 2 ** 20, totalPictureBytes: 2 * 2 ** 30 };
 
 export interface RoomContext {
   io: ChatIO;
@@ -30,7 +38,9 @@ export interface RoomContext {
   roomRate: Rate | false;
   listLimit: number; // above this many people, no per-person join/leave and a capped list
   sessionTtlMs: number;
-  uploadBudget: UploadBudget;
+  uploadBudget: UploadBudget; // shared by every room: it bounds memory
+  disk: PictureDisk; // shared by every room: it bounds the disk
+  limits: Limits;
 }
 
 export class Room {
@@ -46,13 +56,14 @@ export class Room {
   private constructor(public meta: RoomMeta, private readonly ctx: RoomContext, private readonly messageLog: MessageLog) {
     this.people = new People(ctx.listLimit, ctx.rate ? ctx.rate.burst : 0);
     this.rules = new Rules(ctx.rate, ctx.roomRate, meta);
-    this.uploads = new Uploads(ctx.uploadBudget);
+    this.uploads = new Uploads(ctx.uploadBudget, ctx.limits.uploadIdleMs);
   }
 
   static async open(meta: RoomMeta, ctx: RoomContext): Promise<Room> {
     const room = new Room(meta, ctx, await ctx.store.openLog(meta.id));
     room.restore(room.messageLog.records);
     room.messageLog.records.length = 0;
+    ctx.disk.load(meta.id, await ctx.store.pictures(meta.id));
     return room;
   }
 
@@ -107,7 +118,7 @@ export class Room {
   }
 
   sweep(now = Date.now()) {
-    const gone = this.people.toForget(now, this.ctx.sessionTtlMs, MAX_SESSIONS, RECENT_MS, (id) => this.convs.hasConversations(id));
+    const gone = this.people.toForget(now, this.ctx.sessionTtlMs, this.ctx.limits.maxSessions, RECENT_MS, (id) => this.convs.hasConversations(id));
     for (const s of gone) this.people.sessions.delete(s.id);
     for (const s of gone) this.convs.forget(s.id, (id) => this.people.sessions.has(id));
   }
@@ -227,18 +238,23 @@ export class Room {
 
   /** Deletes the picture files no kept message points to, and none that a message on its way points to. */
   async prunePictures() {
-    const kept = new Set(this.convs.all().map((e) => toPictureFile(e.msg.image)));
     try {
       const files = (await this.ctx.store.pictures(this.id)).map((p) => p.file);
+      const kept = new Set(this.convs.all().map((e) => toPictureFile(e.msg.image))); // after listing: what was kept meanwhile counts
       const stale = files.filter((f) => !kept.has(f) && !this.uploads.pending.has(f));
       await this.ctx.store.deletePictures(this.id, stale);
+      this.ctx.disk.removed(this.id, stale);
     } catch (err) {
       this.ctx.log(`could not clean up the pictures of room ${this.id}: ${(err as Error).message}`);
     }
   }
 
-  storePicture(file: string, bytes: Buffer): Promise<void> {
-    return this.ctx.store.writePicture(this.id, file, bytes);
+  /** Writes a picture, then makes room for it on the disk: the oldest pictures go first. */
+  async storePicture(file: string, bytes: Buffer) {
+    await this.ctx.store.writePicture(this.id, file, bytes);
+    for (const { roomId, file: old } of this.ctx.disk.add(this.id, { file, size: bytes.length, at: Date.now() })) {
+      this.ctx.store.deletePictures(roomId, [old]).catch((err) => this.say(`could not delete an old picture: ${err.message}`));
+    }
   }
 
   transcript(): TextMsg[] {

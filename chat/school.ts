@@ -79,6 +79,7 @@ export class School {
     for (const s of room.people.online.values()) room.tabsOf(s)?.disconnectSockets(true);
     await room.close();
     await this.ctx.store.deleteRoom(id);
+    this.ctx.disk.forgetRoom(id);
   }
 
   /** A readable id made from the title (`7B Maths` → `7b-maths`), made unique. */

@@ -38,8 +38,8 @@ export interface ChatStore {
   openLog(roomId: string): Promise<MessageLog>;
   writePicture(roomId: string, file: string, bytes: Buffer): Promise<void>;
   readPicture(roomId: string, file: string): Promise<Buffer | null>;
-  /** The pictures of a room, with their sizes, oldest first. */
-  pictures(roomId: string): Promise<{ file: string; size: number }[]>;
+  /** The pictures of a room: file name, size, and when it was stored (ms). */
+  pictures(roomId: string): Promise<{ file: string; size: number; at: number }[]>;
   deletePictures(roomId: string, files: string[]): Promise<void>;
   close(): Promise<void>;
 }

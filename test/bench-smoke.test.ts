@@ -58,3 +58,34 @@ storm(`${SERVERS.ours.label}: every client is welcomed`, async () => {
 });
 
 storm.run();
+
+// ---
+
+const ROOMS = 10; // one sender a room: RATE is spread over ten rooms of RECEIVERS / ROOMS receivers
+const rooms = suite('bench smoke: spread over rooms');
+
+for (const key of ['ours', 'bare', 'raw'] as ServerKey[]) {
+  rooms(`${SERVERS[key].label}: a message reaches its own room's receivers, and no one else`, async () => {
+    const rig = await openRig(key, RECEIVERS, ROOMS, ROOMS);
+    try {
+      assert.equal(Object.values(rig.receiversByRoom), Array(ROOMS).fill(RECEIVERS / ROOMS));
+      const s = await step(rig, RATE * ROOMS, SECONDS);
+      assert.is(s.sent, RATE * ROOMS * SECONDS);
+      assert.is(s.expected, s.sent * (RECEIVERS / ROOMS), 'each message is expected in its room only');
+      assert.is(s.count, s.expected, 'delivered / expected = 1 (a leak across rooms would count more)');
+      assert.is(s.stale, 0);
+      assert.is(s.dropped, 0);
+    } finally {
+      rig.close();
+    }
+    await assertStopped([rig.server.pid, rig.rx.pid, rig.tx.pid]);
+  });
+}
+
+rooms(`${SERVERS.ours.label}: every client of a storm over ${ROOMS} rooms is welcomed (rooms made over HTTP)`, async () => {
+  const result = await connectStorm('ours', STORM, 15_000, { warmMs: 200, settleMs: 200, idleMs: 200 }, undefined, ROOMS);
+  assert.is(result.connected, STORM);
+  assert.ok(result.isComplete);
+});
+
+rooms.run();

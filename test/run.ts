@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const uvuBin = fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url)); // not in its exports map
-const pattern = `${process.argv[2] ?? ''}.*\\.test\\.ts$`; // an argument picks suites by file name
+const pattern = `(?:${process.argv[2] ?? ''}).*\\.test\\.ts$`; // an argument picks suites by file name
 const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern, '--no-color'], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, FORCE_COLOR: '0' },

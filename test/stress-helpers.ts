@@ -156,11 +156,14 @@ const isAnswering = (url: string): Promise<boolean> => new Promise((resolve) => 
   http.get(url, (res) => { res.resume(); resolve(res.statusCode === 200); }).on('error', () => resolve(false));
 });
 
-/** `node --import tsx server.ts` on a free loopback port; resolves once it serves pages. */
-export async function spawnCli(env: Record<string, string>, ms = 20_000) {
+/** `node --import tsx server.ts` on a free loopback port (with at most `openFiles` descriptors, through
+ * util-linux's prlimit); resolves once it serves pages. */
+export async function spawnCli(env: Record<string, string>, ms = 20_000, { openFiles }: { openFiles?: number } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+  const node = [process.execPath, '--import', 'tsx', 'server.ts'];
+  const [command, ...args] = openFiles ? ['prlimit', `--nofile=${openFiles}`, '--', ...node] : node;
+  const child = spawn(command, args, {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
   });
