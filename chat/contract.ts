@@ -25,6 +25,7 @@ export interface Welcome {
   name: string; avatar: string; session: string; users: UserInfo[]; count: number; history: TextMsg[]; teacher: boolean; room: RoomState;
 }
 export interface Pin { content: string; ts: number }
+export interface Online { count: number; joined?: UserInfo[]; left?: string[] }
 export interface RoomState { id: string; title: string; quiet: boolean; muted: string[]; kicked: string[]; pinned: Pin | null }
 export type TeacherAction = 'mute' | 'unmute' | 'quiet' | 'unquiet' | 'kick' | 'allow' | 'clear' | 'pin' | 'unpin';
 export type TeacherError = 'not_teacher' | 'invalid_message' | 'not_online' | 'not_found' | 'not_allowed' | 'empty' | 'too_long';
@@ -35,9 +36,7 @@ export type AckFn = (a: Ack) => void;
 
 export interface ServerToClientEvents {
   welcome: (w: Welcome) => void;
-  online: (o: { count: number }) => void;
-  join: (j: UserInfo & { ts: number }) => void;
-  leave: (l: { name: string; ts: number }) => void;
+  online: (o: Online) => void;
   textmsg: (m: TextMsg) => void;
   typing: (t: { name: string; to?: string }) => void;
   restarting: () => void;

@@ -9,6 +9,7 @@ import {
 import { Conversations, type Entry } from './conversations.ts';
 import { toNameKey } from './names.ts';
 import { People, toUserInfo, type Session } from './people.ts';
+import { Presence, type Crowd } from './presence.ts';
 import { PictureDisk } from './picture-disk.ts';
 import { Uploads, type UploadBudget } from './pictures.ts';
 import { Rules, type Rate } from './rules.ts';
@@ -18,7 +19,6 @@ export type ChatIO = Server<ClientToServerEvents, ServerToClientEvents, InterSer
 export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 const COMPACT_MIN_LINES = 5000; // a smaller log is never compacted
-const ONLINE_COALESCE_MS = 100; // many joins at once cost one `online` broadcast; longer in big rooms
 const CID_KEEP = 100; // client message ids remembered per person (retry dedupe)
 const RECENT_MS = 15 * 60_000; // a session with conversations seen this recently is never forgotten
 
@@ -40,6 +40,7 @@ export interface RoomContext {
   sessionTtlMs: number;
   uploadBudget: UploadBudget; // shared by every room: it bounds memory
   disk: PictureDisk; // shared by every room: it bounds the disk
+  crowd: Crowd; // shared by every room: presence frames are spread out when the server is busy
   limits: Limits;
 }
 
@@ -49,14 +50,14 @@ export class Room {
   readonly rules: Rules;
   readonly uploads: Uploads;
   private batch: { entry: Entry; ack?: AckFn }[] = [];
-  private onlineTimer: NodeJS.Timeout | null = null;
-  private lastCount = 0;
+  private readonly presence: Presence;
   private compactAt = COMPACT_MIN_LINES;
 
   private constructor(public meta: RoomMeta, private readonly ctx: RoomContext, private readonly messageLog: MessageLog) {
     this.people = new People(ctx.listLimit, ctx.rate ? ctx.rate.burst : 0);
     this.rules = new Rules(ctx.rate, ctx.roomRate, meta);
     this.uploads = new Uploads(ctx.uploadBudget, ctx.limits.uploadIdleMs);
+    this.presence = new Presence((frame) => this.io.emit('online', frame), () => this.people.online.size, ctx.listLimit, ctx.crowd);
   }
 
   static async open(meta: RoomMeta, ctx: RoomContext): Promise<Room> {
@@ -74,14 +75,10 @@ export class Room {
 
   // ---- presence
 
-  /** Takes a tab's claim on its person; the join is told once its socket is connected. */
+  /** Takes a tab's claim on its person (its nickname is held from now on). */
   claim(socket: ChatSocket, session: Session) {
     socket.data = { room: this.id, session: session.id };
-    if (!this.people.claim(session, socket.id)) return;
-    if (this.people.online.size <= this.ctx.listLimit) {
-      this.io.emit('join', { ...toUserInfo(session), ts: Date.now() }); // the newcomer has not joined the room yet
-    }
-    this.scheduleOnlineCount();
+    if (this.people.claim(session, socket.id)) this.presence.note(session, true);
   }
 
   /** Lets go of a tab's claim: on disconnect, and for a handshake whose socket never connected. */
@@ -89,8 +86,7 @@ export class Room {
     const session = this.people.get(socket.data?.session);
     if (!session || !this.people.release(session, socket.id)) return;
     this.uploads.drop(session.id);
-    if (this.people.online.size < this.ctx.listLimit) this.io.emit('leave', { name: session.name, ts: Date.now() });
-    this.scheduleOnlineCount();
+    this.presence.note(session, false);
   }
 
   welcome(socket: ChatSocket, session: Session, lastId: unknown) {
@@ -100,15 +96,6 @@ export class Room {
       count: this.people.online.size, history: this.convs.historyFor(session.id, lastId), teacher: session.isTeacher,
       room: this.stateFor(session),
     });
-  }
-
-  /** The count goes to everyone, so its window grows with the room: at most ~1000 frames a second for counts. */
-  private scheduleOnlineCount() {
-    this.onlineTimer ??= setTimeout(() => {
-      this.onlineTimer = null;
-      const count = this.people.online.size;
-      if (count !== this.lastCount) this.io.emit('online', { count: (this.lastCount = count) });
-    }, ONLINE_COALESCE_MS * Math.max(1, this.people.online.size / 100));
   }
 
   /** Every tab of these people as one target, or null: `io.to([])` would mean everyone. */
@@ -286,7 +273,8 @@ export class Room {
 
   /** Tells the pages, writes what was accepted, closes the log. */
   async close() {
-    if (this.onlineTimer) clearTimeout(this.onlineTimer);
+    this.presence.close();
+    this.ctx.crowd.online -= this.people.online.size; // nobody here is online any more (a deleted room)
     this.uploads.dropAll();
     this.commitBatch();
     await this.messageLog.close();

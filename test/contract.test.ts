@@ -64,11 +64,11 @@ Avatar('a known avatar is kept; missing or unknown means the default, never echo
   assert.is((await welcomed(s.client({ name: 'B' }))).avatar, 'cat');
   const watcher = s.client({ name: 'W' });
   await welcomed(watcher);
-  const joins = collect(watcher, 'join');
+  const joins = collect(watcher, 'online');
   const evil = '<img src=x onerror=alert(1)>';
   const w = await welcomed(s.client({ name: 'C', avatar: evil }));
   assert.is(w.avatar, 'cat');
-  await sleep(50);
+  await waitFor(watcher, 'online', (o) => o.count === 4);
   assert.ok(!JSON.stringify([w, joins]).includes('onerror'), 'the bad value appears nowhere');
   for (const avatar of [42, null, { x: 1 }, '../../etc/passwd']) {
     assert.is((await welcomed(s.client({ name: `D${String(avatar).length}`, avatar }))).avatar, 'cat');
@@ -92,8 +92,8 @@ Sessions('welcome carries a nanoid session, the people online and the history', 
 Sessions('a second tab with the session is the same person, never name_taken', () => withServer(async (s) => {
   const watcher = s.client({ name: 'Watcher' });
   await welcomed(watcher);
-  const joins = collect(watcher, 'join');
-  const counts = collect(watcher, 'online');
+  await waitFor(watcher, 'online'); // its own arrival
+  const frames = collect(watcher, 'online');
   const tab1 = s.client({ name: 'Cleo' });
   const { session } = await welcomed(tab1);
   await waitFor(watcher, 'online', (o) => o.count === 2);
@@ -102,18 +102,13 @@ Sessions('a second tab with the session is the same person, never name_taken', (
   assert.is(w2.session, session);
   assert.is(w2.count, 2, 'tabs of one person count once');
   await sleep(250);
-  assert.is(joins.length, 1, 'one join for two tabs');
-  assert.equal(counts.map((c) => c.count), [2]);
+  assert.equal(frames, [{ count: 2, joined: [{ name: 'Cleo', avatar: 'cat' }] }], 'one frame, one join for two tabs');
 
-  const leaves = collect(watcher, 'leave');
   tab1.close();
   await sleep(250);
-  assert.is(leaves.length, 0, 'still online through the second tab');
+  assert.is(frames.length, 1, 'still online through the second tab: nothing to tell');
   tab2.close();
-  const leave = await waitFor(watcher, 'leave');
-  assert.is(leave.name, 'Cleo');
-  assert.type(leave.ts, 'number');
-  assert.is((await waitFor(watcher, 'online')).count, 1);
+  assert.equal(await waitFor(watcher, 'online', (o) => o.count === 1), { count: 1, left: ['Cleo'] });
 }));
 
 Sessions('a reconnect while the old connection still lingers is not refused (no ghost nickname)', () => withServer(async (s) => {
@@ -144,7 +139,7 @@ Sessions.run();
 
 // ---
 
-const Presence = suite('presence: online, join, leave');
+const Presence = suite('presence: online, who came and went');
 
 Presence('online count goes to everyone when the number of people changes', () => withServer(async (s) => {
   const a = s.client({ name: 'A' });
@@ -159,19 +154,40 @@ Presence('online count goes to everyone when the number of people changes', () =
   assert.is((await waitFor(a, 'online', (o) => o.count === 1)).count, 1);
 }));
 
-Presence('join goes to the others with name, avatar and time; not to the newcomer', () => withServer(async (s) => {
+Presence('who came and who went, with name and avatar, in one frame per window', () => withServer(async (s) => {
   const a = s.client({ name: 'A' });
   await welcomed(a);
-  const b = s.client({ name: 'B', avatar: 'panda' });
-  const own = collect(b, 'join');
-  const join = waitFor(a, 'join');
-  await welcomed(b);
-  const j = await join;
-  assert.equal({ name: j.name, avatar: j.avatar }, { name: 'B', avatar: 'panda' });
-  assert.ok(Math.abs(j.ts - Date.now()) < 5000);
-  await sleep(100);
-  assert.is(own.length, 0);
+  await waitFor(a, 'online');
+  const frames = collect(a, 'online');
+  const [b, c] = [s.client({ name: 'B', avatar: 'panda' }), s.client({ name: 'C', avatar: 'owl', teacherKey: s.chat.teacherKey })];
+  await Promise.all([welcomed(b), welcomed(c)]);
+  await waitFor(a, 'online', (o) => o.count === 3);
+  assert.equal(frames, [{ count: 3, joined: [{ name: 'B', avatar: 'panda' }, { name: 'C', avatar: 'owl', teacher: true }] }]);
+  b.close();
+  assert.equal(await waitFor(a, 'online', (o) => o.count === 2), { count: 2, left: ['B'] });
 }));
+
+Presence('someone who drops and comes back within the window is not told at all', () => withServer(async (s) => {
+  const a = s.client({ name: 'A' });
+  await welcomed(a);
+  const d = s.client({ name: 'D' });
+  const { session } = await welcomed(d);
+  await waitFor(a, 'online', (o) => o.count === 2);
+  const frames = collect(a, 'online');
+  d.close();
+  await welcomed(s.client({ name: 'D', session })); // a phone locking its screen, reconnecting at once
+  await sleep(300);
+  assert.equal(frames, []);
+}));
+
+Presence('above the list limit only the count is told', () => withServer(async (s) => {
+  const a = s.client({ name: 'A' });
+  await welcomed(a);
+  const frames = collect(a, 'online');
+  await Promise.all(['B', 'C', 'D'].map((name) => welcomed(s.client({ name }))));
+  await waitFor(a, 'online', (o) => o.count === 4);
+  assert.equal(frames.at(-1), { count: 4 });
+}, { presenceLimit: 2 }));
 
 Presence.run();
 

@@ -17,11 +17,11 @@ const Teacher = suite('teacher: identity');
 Teacher('the teacher key makes a teacher, marked for everyone; a wrong key does not', () => withServer(async (s) => {
   const student = s.client({ name: 'Sam' });
   await welcomed(student);
-  const join = waitFor(student, 'join');
+  const join = waitFor(student, 'online', (o) => o.count === 2);
   const teacher = teacherOf(s);
   const w = await welcomed(teacher);
   assert.is(w.teacher, true);
-  assert.is((await join).teacher, true);
+  assert.is((await join).joined?.find((u) => u.name === 'Ms Li')?.teacher, true);
   const msg = waitFor(student, 'textmsg');
   await say(teacher, 'Good morning');
   assert.is((await msg).teacher, true);
@@ -108,16 +108,18 @@ Moderation('quiet mode mutes everyone but the teacher', () => withServer(async (
 Moderation('kick: every tab is told and disconnected, and the session stays out until allowed', () => withServer(async (s, lines) => {
   const teacher = teacherOf(s);
   await welcomed(teacher);
+  const kayArrived = waitFor(teacher, 'online', (o) => !!o.joined?.some((u) => u.name === 'Kay'));
   const tab1 = s.client({ name: 'Kay' });
   const { session } = await welcomed(tab1);
   const tab2 = s.client({ name: 'Kay', session });
   await welcomed(tab2);
   const told = [waitFor(tab1, 'kicked'), waitFor(tab2, 'kicked')];
   const gone = [tab1, tab2].map((t) => new Promise((resolve) => t.once('disconnect', resolve)));
-  const left = waitFor(teacher, 'leave');
+  await kayArrived;
+  const left = waitFor(teacher, 'online', (o) => !!o.left);
   assert.equal(await act(teacher, 'kick', { name: 'Kay' }), { ok: true });
   await Promise.all([...told, ...gone]);
-  assert.is((await left).name, 'Kay');
+  assert.equal((await left).left, ['Kay']);
   const back = await refused(s.client({ name: 'Kay', session }));
   assert.is(back.message, 'kicked');
   assert.match(back.data?.message ?? '', /teacher/);

@@ -1,0 +1,56 @@
+// Who came and who went, told to a room in one `online` frame per window: the count, and (in rooms up to
+// the list limit) the people. A window is longer when the whole server is busy (its cost is one frame per
+// person in the room, so a storm of connections costs a few frames each, not one per newcomer), and
+// someone who leaves and comes back within one window (a phone locking its screen) is not told at all.
+import type { Online } from './contract.ts';
+import { toUserInfo, type Session } from './people.ts';
+
+const WINDOW_MS = 100; // the shortest window: a class hears a newcomer at once
+const PEOPLE_PER_WINDOW_STEP = 100; // the window grows by WINDOW_MS per this many people on the server
+
+/** People online on the whole server, shared by its rooms: it sets how long each room's window is. */
+export interface Crowd { online: number }
+
+export class Presence {
+  private readonly changes = new Map<string, { session: Session; isHere: boolean }>(); // session id -> since the last frame
+  private timer: NodeJS.Timeout | null = null;
+  private lastCount = 0;
+
+  constructor(
+    private readonly emit: (frame: Online) => void,
+    private readonly count: () => number,
+    private readonly listLimit: number,
+    private readonly crowd: Crowd,
+  ) {}
+
+  /** A person's first tab opened (`isHere`) or last tab closed. */
+  note(session: Session, isHere: boolean) {
+    this.crowd.online += isHere ? 1 : -1;
+    const pending = this.changes.get(session.id);
+    if (pending && pending.isHere !== isHere) this.changes.delete(session.id); // back within the window: nothing to tell
+    else this.changes.set(session.id, { session, isHere });
+    this.timer ??= setTimeout(() => this.flush(), WINDOW_MS * Math.max(1, this.crowd.online / PEOPLE_PER_WINDOW_STEP));
+  }
+
+  private flush() {
+    this.timer = null;
+    const count = this.count();
+    const frame: Online = { count };
+    if (count <= this.listLimit) {
+      const changes = [...this.changes.values()];
+      const joined = changes.filter((c) => c.isHere).map((c) => toUserInfo(c.session));
+      const left = changes.filter((c) => !c.isHere).map((c) => c.session.name);
+      if (joined.length) frame.joined = joined;
+      if (left.length) frame.left = left;
+    }
+    this.changes.clear();
+    if (count === this.lastCount && !frame.joined && !frame.left) return;
+    this.lastCount = count;
+    this.emit(frame);
+  }
+
+  close() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
