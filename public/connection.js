@@ -127,14 +127,11 @@ const ON = {
     setBanner(null);
     pump();
   },
-  online({ count }) { setCount(count); },
-  join(user) {
-    state.addPerson(user);
-    notice('joined', user.name);
-  },
-  leave({ name }) {
-    state.removePerson(name);
-    notice('left', name);
+  online({ count, joined, left }) { // who came and went are left out in a crowded room: the count stays exact
+    setCount(count);
+    const { come, gone } = state.applyPresence(joined, left);
+    for (const name of gone) notice('left', name);
+    for (const user of come) if (!state.isMe(user.name)) notice('joined', user.name); // the frame comes to me too
   },
   textmsg(m) {
     lastId = m.id;

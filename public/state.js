@@ -38,15 +38,18 @@ class ChatState extends EventTarget {
     this.emit('people');
   }
 
-  addPerson(user) {
-    this.people.set(toKey(user.name), user);
-    this.emit('people');
-  }
-
-  removePerson(name) {
-    this.people.delete(toKey(name));
-    this.emit('people');
-    for (const c of this.convs.values()) this.stopTyping(c, name);
+  /**
+   * One presence frame: who left, then who came (a nickname freed and taken again within one frame is both).
+   * Returns who is new here and who is gone, leaving out anyone the list already said (the welcome's list
+   * may be newer than a frame under way).
+   */
+  applyPresence(joined = [], left = []) {
+    const gone = left.filter((name) => this.people.delete(toKey(name)));
+    const come = joined.filter((user) => !this.people.has(toKey(user.name)));
+    for (const user of joined) this.people.set(toKey(user.name), user);
+    for (const name of gone) for (const c of this.convs.values()) this.stopTyping(c, name);
+    if (gone.length || joined.length) this.emit('people');
+    return { come, gone };
   }
 
   /** The conversation with `name` (null: the group), created on first use. */
