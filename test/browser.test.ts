@@ -119,6 +119,9 @@ presence('the online count and the people list follow people coming and going', 
   await alice.locator('.notice', { hasText: 'Bob joined' }).waitFor();
   assert.is(await textOf(bob, '#online-count'), '2');
   assert.equal(await peopleNames(bob), ['Alice']);
+  await sleep(300); // past the presence frame that told the room about Bob, Bob included
+  assert.equal(await bob.locator('.notice').allTextContents(), [], 'no notice of himself, nor of Alice (in his welcome list)');
+  assert.equal(await peopleNames(bob), ['Alice'], 'listed once');
 
   await bob.context().close();
   await until('count back to 1', async () => (await textOf(alice, '#online-count')) === '1');
