@@ -1,11 +1,12 @@
-// A small built-in emoji picker: a toggle button, a panel of buttons, insertion at the caret.
+// A small built-in emoji picker: a toggle button, a panel of buttons, insertion at the caret. Loaded the
+// first time the toggle is pressed, so a page that never opens it never downloads it.
 const EMOJI = [
   '😀', '😂', '😊', '😍', '🥰', '😎', '🤩', '🥳', '😇', '🤗', '🤔', '😅', '😮', '🙄', '😴', '😭', '😡', '🙈',
   '👍', '👎', '👏', '🙌', '🙏', '💪', '👋', '✌️', '👌', '❤️', '💔', '🔥', '⭐', '🎉', '💯', '✅', '❌', '❓',
   '📚', '✏️', '🍎', '⚽', '🐱', '🐶', '🌈', '☀️',
 ];
 
-/** Wires the picker; `onPick` runs after an emoji went into `input`. */
+/** Wires the picker; `onPick` runs after an emoji went into `input`. Returns `show(isOpen)`. */
 export function bindEmojiPicker(toggle, panel, input, onPick = () => {}) {
   for (const emoji of EMOJI) {
     const button = document.createElement('button');
@@ -36,4 +37,5 @@ export function bindEmojiPicker(toggle, panel, input, onPick = () => {}) {
   document.addEventListener('click', (event) => {
     if (!panel.hidden && !panel.contains(event.target) && !toggle.contains(event.target)) show(false);
   });
+  return show;
 }

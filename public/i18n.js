@@ -77,6 +77,36 @@ export const STRINGS = {
     attach: 'Attach a picture',
     picture: 'Picture',
     notDone: 'That did not work.',
+    noRoom: 'This class does not exist.',
+    noRoomAnyMore: 'This class does not exist (any more).',
+    home: 'Go to the start page',
+    badKey: 'This teacher link is no longer valid.',
+    badKeyHint: 'Ask for the new link, or join as a student.',
+    joinAsStudent: 'Join as a student',
+    closedRoom: 'The teacher closed this class.',
+    kickedHint: 'Ask your teacher to let you back in.',
+    loginPage: 'Back to the login page',
+    tooManyTries: 'Too many tries with a wrong teacher link from this device.',
+    tooManyTriesHint: 'Wait a few minutes before opening a teacher link again, or join as a student now.',
+    tryAgain: 'Try again',
+    adminTitle: 'Classes',
+    adminNoKey: 'To manage the classes, open the admin link printed in the server\'s terminal.',
+    adminOffline: 'The server does not answer. Retrying…',
+    newClass: 'New class',
+    classTitle: 'Title',
+    classId: 'Address name (optional)',
+    classIdHint: 'Lower-case letters, digits and dashes, like 7b. Made from the title if left empty.',
+    create: 'Create',
+    studentAddress: 'Student address',
+    projectorPage: 'Projector page',
+    teacherLink: 'Teacher link (keep it to yourself)',
+    copy: 'Copy',
+    copied: 'Copied',
+    copyByHand: 'Selected: press Ctrl+C (or ⌘C) to copy',
+    deleteClass: 'Delete',
+    deleteConfirm: 'Delete the class “{title}”? Everyone in it is disconnected and its messages are gone.',
+    qrOf: 'QR code of {url}',
+    defaultClass: 'default class',
   },
   zh: {
     appName: '课堂聊天',
@@ -155,6 +185,36 @@ export const STRINGS = {
     attach: '发送图片',
     picture: '图片',
     notDone: '操作失败。',
+    noRoom: '这个班级不存在。',
+    noRoomAnyMore: '这个班级不存在（或已被删除）。',
+    home: '回到首页',
+    badKey: '这个老师链接已经失效。',
+    badKeyHint: '请索取新的链接，或以学生身份加入。',
+    joinAsStudent: '以学生身份加入',
+    closedRoom: '老师已关闭这个班级。',
+    kickedHint: '请让老师允许你回来。',
+    loginPage: '回到登录页',
+    tooManyTries: '这台设备使用错误的老师链接次数太多。',
+    tooManyTriesHint: '请等几分钟后再打开老师链接，或者现在以学生身份加入。',
+    tryAgain: '再试一次',
+    adminTitle: '班级管理',
+    adminNoKey: '要管理班级，请打开服务器终端里显示的管理链接。',
+    adminOffline: '服务器没有响应，正在重试…',
+    newClass: '新建班级',
+    classTitle: '名称',
+    classId: '地址名（可选）',
+    classIdHint: '小写字母、数字和短横线，例如 7b。留空则由名称生成。',
+    create: '创建',
+    studentAddress: '学生地址',
+    projectorPage: '投影页面',
+    teacherLink: '老师链接（请勿外传）',
+    copy: '复制',
+    copied: '已复制',
+    copyByHand: '已选中：按 Ctrl+C（或 ⌘C）复制',
+    deleteClass: '删除',
+    deleteConfirm: '删除班级“{title}”？班里的人都会断开连接，消息也会被删除。',
+    qrOf: '{url} 的二维码',
+    defaultClass: '默认班级',
   },
 };
 
@@ -164,13 +224,24 @@ export const avatarUrl = (id) => `avatars/${toAvatar(id)}.svg`;
 /** The nickname as the server will store it (so the session saved under it is found again). */
 export const toNickname = (raw) => raw.normalize('NFC').trim().replace(/\s+/gu, ' ');
 
+export const DEFAULT_ROOM = 'main';
+const ROOM_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** The room named in the address (`?room=7b`, as typed on a phone: any case); none is the default room. */
+export const toRoomId = (raw) => String(raw ?? '').trim().toLowerCase() || DEFAULT_ROOM;
+export const isRoomId = (id) => ROOM_ID.test(id);
+/** The query-string part that names a room: nothing for the default room, so its addresses stay as they were. */
+export const roomParams = (id) => (id === DEFAULT_ROOM ? {} : { room: id });
+/** The default room under its default title (or a server that sends none) shows the app's name, translated. */
+export const isDefaultTitle = ({ id, title }) => !title || (id === DEFAULT_ROOM && title === STRINGS.en.appName);
+export const toRoomTitle = (room) => (isDefaultTitle(room) ? t('appName') : room.title);
+
 /** Web storage that never throws (private mode, disabled storage, quota). */
 const toStore = (kind) => ({
   get(key) { try { return window[kind].getItem(key); } catch { return null; } },
   set(key, value) { try { window[kind].setItem(key, value); } catch {} },
 });
 export const store = toStore('localStorage');
-export const tabStore = toStore('sessionStorage'); // this tab only: the teacher key
+export const tabStore = toStore('sessionStorage'); // this tab only: the teacher and admin keys
 
 const toLang = (tag) => (String(tag).toLowerCase().startsWith('zh') ? 'zh' : 'en');
 let lang = toLang(store.get('chat.lang') ?? navigator.language);

@@ -1,5 +1,8 @@
-// The login page: a plain GET form to chat.html, prefilled from the query string or the last visit.
-import { AVATARS, avatarUrl, bindLanguageSelect, store, t, tabStore, toAvatar, toNickname } from './i18n.js';
+// The login page of a room (`/?room=7b`, none: the default room): a plain GET form to chat.html carrying
+// room, nickname and avatar, prefilled from the query string or the last visit, under the room's title.
+import {
+  AVATARS, DEFAULT_ROOM, avatarUrl, bindLanguageSelect, isDefaultTitle, isRoomId, store, t, tabStore, toAvatar, toNickname, toRoomId,
+} from './i18n.js';
 
 const form = document.querySelector('[data-login]');
 const choice = document.getElementById('tpl-avatar');
@@ -13,14 +16,19 @@ for (const id of AVATARS) { // one radio button per animal, named in the current
 }
 const nameInput = form.elements.namedItem('name');
 const params = new URLSearchParams(location.search);
+const roomId = toRoomId(params.get('room'));
+const roomInput = form.elements.namedItem('room');
+roomInput.value = roomId;
+roomInput.disabled = roomId === DEFAULT_ROOM; // the default room's chat address stays as it always was
 
-// The teacher link (/#teacher=KEY): the key stays in this tab only, and leaves the address bar at once.
+// The teacher link (/?room=7b#teacher=KEY): the key is kept for that room in this tab only, and leaves the
+// address bar at once.
 const teacherKey = new URLSearchParams(location.hash.slice(1)).get('teacher');
 if (teacherKey) {
-  tabStore.set('teacherKey', teacherKey);
+  tabStore.set(`teacherKey.${roomId}`, teacherKey);
   history.replaceState(null, '', location.pathname + location.search);
 }
-document.querySelector('[data-teacher-note]').hidden = !tabStore.get('teacherKey');
+document.querySelector('[data-teacher-note]').hidden = !tabStore.get(`teacherKey.${roomId}`);
 
 nameInput.value = params.get('name') ?? store.get('chat.name') ?? '';
 const avatar = toAvatar(params.get('avatar') ?? store.get('chat.avatar'));
@@ -41,4 +49,22 @@ form.addEventListener('submit', (event) => {
   store.set('chat.avatar', form.elements.namedItem('avatar').value);
 });
 
+/** The room's title as the heading; an unknown room gets a sentence instead of the form. */
+async function showRoom() {
+  const res = isRoomId(roomId) ? await fetch(`/api/rooms/${roomId}`).catch(() => null) : { status: 404, isApi: true };
+  // A 404 counts only from the rooms API (JSON): an older server without it still gets the form.
+  const isMissing = res?.status === 404 && (res.isApi || res.headers.get('content-type')?.includes('json'));
+  if (isMissing) {
+    for (const el of document.querySelectorAll('[data-intro], [data-teacher-note], [data-login]')) el.hidden = true;
+    document.querySelector('[data-no-room]').hidden = false;
+    return;
+  }
+  const room = res?.ok ? await res.json().catch(() => null) : null;
+  if (!room || isDefaultTitle(room)) return;
+  const heading = document.querySelector('[data-room-title]');
+  delete heading.dataset.i18n; // a teacher's title stays as typed in every language
+  heading.textContent = room.title;
+}
+
 bindLanguageSelect(document.querySelector('[data-lang]'));
+showRoom();

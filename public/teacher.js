@@ -1,23 +1,30 @@
-// The teacher's controls, loaded by chat.js only for the teacher: room actions through the `teacher`
-// event, the transcript over HTTP with the key as a bearer token (never in a URL).
-import { t, tabStore } from './i18n.js';
-import { active, clone, convs, people, room, setText, socket, toast, toKey } from './chat.js';
+// The teacher's controls, loaded by chat.js only once the server says this person is the teacher: room
+// actions through the `teacher` event, the transcript over HTTP with the key as a bearer token (never in a URL).
+// Everything here follows state.me.teacher, so a page that stops being the teacher's shows no control that would fail.
+import { t } from './i18n.js';
+import { $, clone, setText, toast } from './dom.js';
+import { emitAck, teacherKey } from './connection.js';
+import { state, toKey } from './state.js';
 
-const $ = (selector) => document.querySelector(selector);
+const ui = {
+  bar: $('[data-teacher-bar]'), unpin: $('[data-teacher="unpin"]'), tools: $('[data-tools]'),
+  kickedHead: $('[data-kicked-head]'), kicked: $('[data-list="kicked"]'),
+};
 
 async function act(action, name) {
   if (action === 'transcript') return download();
   if (/^(clear|kick)$/.test(action) && !confirm(t(`${action}Confirm`, { name }))) return;
   const payload = name ? { action, name } : { action };
-  if (action === 'pin') payload.content = prompt(t('pinPrompt'), room.pinned?.content ?? '')?.trim();
+  if (action === 'pin') payload.content = prompt(t('pinPrompt'), state.room.pinned?.content ?? '')?.trim();
   if (action === 'pin' && !payload.content) return;
-  const ack = await socket.timeout(10_000).emitWithAck('teacher', payload).catch(() => ({}));
-  if (!ack.ok) toast('notDone');
+  const ack = await emitAck('teacher', payload);
+  if (!ack?.ok) toast('notDone');
 }
 
 async function download() {
-  const headers = { Authorization: `Bearer ${tabStore.get('teacherKey')}` };
-  const res = await fetch('/api/transcript?format=md', { headers }).catch(() => null);
+  const headers = { Authorization: `Bearer ${teacherKey()}` };
+  const query = new URLSearchParams({ format: 'md', room: state.room.id });
+  const res = await fetch(`/api/transcript?${query}`, { headers }).catch(() => null);
   if (!res?.ok) return toast('notDone');
   const link = document.createElement('a');
   link.href = URL.createObjectURL(await res.blob());
@@ -26,33 +33,36 @@ async function download() {
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
-export function render() {
-  const quiet = $('[data-teacher-bar] [aria-pressed]');
+function render() {
+  const isTeacher = state.me.teacher;
+  ui.bar.hidden = ui.unpin.hidden = !isTeacher;
+  const { room } = state;
+  const quiet = $('[aria-pressed]', ui.bar);
   quiet.setAttribute('aria-pressed', room.quiet);
   quiet.dataset.teacher = room.quiet ? 'unquiet' : 'quiet';
 
-  const partner = convs.get(active).name; // null in the group
-  const tools = $('[data-tools]');
-  const mute = tools.firstElementChild;
-  tools.hidden = !partner || !people.has(toKey(partner));
-  for (const button of tools.children) button.dataset.name = partner ?? '';
-  mute.dataset.teacher = partner && room.muted.some((n) => toKey(n) === toKey(partner)) ? 'unmute' : 'mute';
+  const partner = state.activeConv.name; // null in the group
+  const mute = ui.tools.firstElementChild;
+  ui.tools.hidden = !isTeacher || !partner || !state.people.has(toKey(partner));
+  for (const button of ui.tools.children) button.dataset.name = partner ?? '';
+  mute.dataset.teacher = partner && state.isMuted(partner) ? 'unmute' : 'mute';
   setText(mute, mute.dataset.teacher);
 
-  $('[data-kicked-head]').hidden = !room.kicked.length;
-  $('[data-list="kicked"]').replaceChildren(...room.kicked.map((name) => {
+  const kicked = isTeacher ? room.kicked : [];
+  ui.kickedHead.hidden = !kicked.length;
+  ui.kicked.replaceChildren(...kicked.map((name) => {
     const li = clone('tpl-kicked');
-    li.querySelector('[data-name]').textContent = name;
-    li.querySelector('button').dataset.name = name;
+    $('[data-name]', li).textContent = name;
+    $('button', li).dataset.name = name;
     return li;
   }));
 }
 
 export function start() {
-  $('[data-teacher-bar]').hidden = false;
-  $('[data-teacher="unpin"]').hidden = false;
+  for (const event of ['me', 'room', 'people', 'active']) state.on(event, render);
   document.addEventListener('click', (event) => {
     const button = event.target.closest('[data-teacher]');
-    if (button) act(button.dataset.teacher, button.dataset.name);
+    if (button && state.me.teacher) act(button.dataset.teacher, button.dataset.name);
   });
+  render();
 }

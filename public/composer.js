@@ -1,0 +1,80 @@
+// The composer: Enter sends (Shift+Enter and an IME choosing do not), the box grows with its text, our
+// typing is announced now and then, pictures are attached or pasted; the emoji picker loads when first opened.
+import { $, toast } from './dom.js';
+import { emitTyping, send } from './connection.js';
+import { GROUP, state } from './state.js';
+
+const TYPING_EVERY_MS = 2000; // we announce our typing at most this often
+const MAX_HEIGHT_PX = 160;
+
+const ui = { form: $('[data-composer]'), input: $('#content'), file: $('[data-file]'), emoji: $('[data-emoji-toggle]') };
+let typingSentAt = 0;
+
+function submit() {
+  const content = ui.input.value.trim();
+  if (!content) return;
+  send(content);
+  typingSentAt = 0;
+  ui.input.value = '';
+  autosize();
+  ui.input.focus();
+}
+
+function autosize() {
+  ui.input.style.height = 'auto';
+  ui.input.style.height = `${Math.min(ui.input.scrollHeight + 2, MAX_HEIGHT_PX)}px`;
+}
+
+function announceTyping() {
+  const now = Date.now();
+  if (!ui.input.value.trim() || now - typingSentAt < TYPING_EVERY_MS) return;
+  const c = state.activeConv;
+  if (emitTyping(c.key === GROUP ? undefined : c.name)) typingSentAt = now;
+}
+
+/** Queued at once (offline too); the browser's own decoder tells a picture from a file in disguise. */
+function sendPicture(file) {
+  createImageBitmap(file).then((bitmap) => {
+    bitmap.close();
+    send('', file);
+    typingSentAt = 0;
+  }, () => toast('bad_image'));
+}
+
+let emojiPicker = null;
+/** The first click loads the picker, which then owns the toggle (and opens at once for this click). */
+function loadEmoji() {
+  emojiPicker ??= import('./emoji.js').then(({ bindEmojiPicker }) => {
+    bindEmojiPicker(ui.emoji, $('#emoji-panel'), ui.input, () => { autosize(); announceTyping(); })(true);
+  }, () => {
+    emojiPicker = null; // the server is away: the next click tries again
+    toast('notDone');
+  });
+}
+
+function onOpen() {
+  typingSentAt = 0;
+  if (matchMedia('(pointer: fine)').matches) ui.input.focus(); // a phone keyboard popping up would hide the chat
+}
+
+export function startComposer() {
+  ui.input.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return; // 229: an IME is choosing
+    event.preventDefault();
+    submit();
+  });
+  ui.input.addEventListener('input', () => { autosize(); announceTyping(); });
+  ui.input.addEventListener('paste', (event) => {
+    const file = [...event.clipboardData.files].find((f) => f.type.startsWith('image/'));
+    if (!file) return;
+    event.preventDefault();
+    sendPicture(file);
+  });
+  ui.file.addEventListener('change', () => {
+    if (ui.file.files[0]) sendPicture(ui.file.files[0]);
+    ui.file.value = '';
+  });
+  ui.form.addEventListener('submit', (event) => { event.preventDefault(); submit(); });
+  ui.emoji.addEventListener('click', loadEmoji);
+  state.on('active', onOpen);
+}

@@ -1,0 +1,186 @@
+// The connection and the outbox. One Socket.IO connection that says who it is again on every reconnect
+// (session, last message seen), a dispatch table keyed by the server's event names, and our own messages
+// sent one at a time in the order written, each retried under its cid so the server never delivers it twice.
+import { io } from '/socket.io/socket.io.esm.min.js';
+import { DEFAULT_ROOM, getLang, store, tabStore } from './i18n.js';
+import { isBannerShown, setBanner } from './dom.js';
+import { announce, clearGroup, confirmOwn, isSeen, markSeen, notice, receive, showOwn, showOwnState } from './messages.js';
+import { setCount } from './people.js';
+import { hideScreen, isScreenShown, showScreen } from './screens.js';
+import { GROUP, state, toConvKey, toKey } from './state.js';
+
+const ACK_TIMEOUT_MS = 10_000;
+const REFUSALS = ['invalid_name', 'name_taken', 'kicked', 'no_room', 'bad_key', 'rate_limited', 'server_error'];
+
+const outbox = []; // own messages not acknowledged yet, in the order they were written
+let inFlight = null; // { item }: one message at a time keeps the order; a new object per attempt
+let lastId; // the newest message we have, for catch-up after a reconnect
+let isWelcomed = false;
+
+// Stored per room (a student may be in two classes' chats), the session per nickname too. Room ids have no dot.
+const sessionKey = () => `chat.session.${state.room.id}.${toKey(state.me.name)}`;
+const kickedKey = () => `chat.kicked.${state.room.id}`;
+const teacherKeyName = () => `teacherKey.${state.room.id}`;
+export const teacherKey = () => tabStore.get(teacherKeyName()) || undefined;
+const newCid = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+export const socket = io({
+  autoConnect: false,
+  reconnectionDelayMax: 3000, // a restarted classroom server is back within seconds
+  // A function, so every reconnect sends the current session and the last message seen; a removed session
+  // goes under any nickname, as the server refuses it until allowed back.
+  auth: (cb) => cb({
+    name: state.me.name, avatar: state.me.avatar, session: store.get(sessionKey()) || store.get(kickedKey()) || undefined,
+    lastId, lang: getLang(), teacherKey: teacherKey(),
+    room: state.room.id === DEFAULT_ROOM ? undefined : state.room.id, // none: the default room, as before rooms
+  }),
+});
+
+/** An event with an ack; null when the server did not answer in time (or the connection dropped). */
+export const emitAck = (event, payload) => socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload).catch(() => null);
+
+/** Whether the typing signal went out (offline it is not worth queueing). */
+export function emitTyping(to) {
+  if (!socket.connected) return false;
+  socket.emit('typing', to === undefined ? {} : { to });
+  return true;
+}
+
+// --- the outbox
+
+/** Queues a message (or, with `image`, a picture's bytes) to the active conversation. */
+export function send(content, image) {
+  const c = state.activeConv;
+  const item = { cid: newCid(), content, to: c.key === GROUP ? undefined : c.name, image, state: 'sending' };
+  showOwn(item, c);
+  outbox.push(item);
+  pump();
+}
+
+function pump() {
+  if (inFlight || !socket.connected) return;
+  const item = outbox.find((i) => i.state === 'sending');
+  if (!item) return;
+  const attempt = (inFlight = { item });
+  const { content, to, cid } = item;
+  const sending = item.image
+    ? import('./pictures.js').then(({ upload }) => upload(item, emitAck, () => inFlight === attempt)).catch(() => null)
+    : emitAck('textmsg', to === undefined ? { content, cid } : { content, to, cid });
+  sending.then((ack) => {
+    if (inFlight !== attempt) return; // the connection dropped meanwhile: sent again after the reconnect
+    inFlight = null;
+    if (ack?.id) settle(item, ack);
+    else fail(item, ack?.error ?? 'timeout');
+    pump();
+  });
+}
+
+function settle(item, ack) {
+  confirmOwn(item, ack);
+  outbox.splice(outbox.indexOf(item), 1);
+}
+
+function fail(item, error) {
+  item.state = 'failed';
+  showOwnState(item, error);
+}
+
+export function retry(cid) {
+  const item = outbox.find((i) => i.cid === cid);
+  if (!item || item.state !== 'failed') return;
+  item.state = 'sending';
+  showOwnState(item);
+  pump();
+}
+
+/** The server broadcasts before it acks, so our message usually comes back first: its ack confirms the match. */
+function isEchoOfInFlight(m) {
+  const item = inFlight?.item;
+  const isSamePlace = item && (item.to === undefined ? m.to === undefined : m.to !== undefined && toKey(m.to) === toKey(item.to));
+  if (!isSamePlace || item.echo || item.content !== m.content) return false;
+  item.echo = m;
+  markSeen(m.id, item.el);
+  return true;
+}
+
+function onMessage(m, isLive) {
+  if (isSeen(m.id) || (state.isMe(m.name) && isEchoOfInFlight(m))) return;
+  receive(m, isLive);
+}
+
+// --- what the server says
+
+const ON = {
+  welcome(w) {
+    store.set(sessionKey(), w.session);
+    store.set('chat.name', w.name);
+    store.set('chat.avatar', w.avatar);
+    store.set(kickedKey(), '');
+    state.setMe({ name: w.name, avatar: w.avatar, teacher: w.teacher });
+    state.setPeople(w.users);
+    state.setRoom(w.room);
+    setCount(w.count);
+    for (const m of w.history) onMessage(m, isWelcomed);
+    lastId = w.history.at(-1)?.id ?? lastId;
+    isWelcomed = true;
+    hideScreen();
+    setBanner(null);
+    pump();
+  },
+  online({ count, joined, left }) { // who came and went are left out in a crowded room: the count stays exact
+    setCount(count);
+    const { come, gone } = state.applyPresence(joined, left);
+    for (const name of gone) notice('left', name);
+    for (const user of come) if (!state.isMe(user.name)) notice('joined', user.name); // the frame comes to me too
+  },
+  textmsg(m) {
+    lastId = m.id;
+    onMessage(m, true);
+  },
+  typing({ name, to }) {
+    const c = state.convs.get(to === undefined ? GROUP : toConvKey(name));
+    if (c) state.typing(c, name); // a private chat we have not opened: nothing to show it in
+  },
+  restarting() { setBanner('restarting'); },
+  room(room) { state.setRoom(room); },
+  kicked() {
+    store.set(kickedKey(), store.get(sessionKey()));
+    showScreen('kicked'); // first: the disconnect below must not start a reconnect
+    socket.disconnect();
+  },
+  closed() { // the admin deleted the room; the server disconnects every tab right after
+    showScreen('closed');
+    socket.disconnect();
+  },
+  cleared: clearGroup,
+  announce,
+  disconnect(reason) {
+    if (isScreenShown()) return; // refused or removed: no way back in by retrying
+    if (reason === 'io server disconnect') socket.connect(); // still the same person: try again
+    if (!isBannerShown()) setBanner('offline');
+    inFlight = null;
+    state.stopAllTyping();
+  },
+  connect_error(err) {
+    if (!REFUSALS.includes(err.message)) return; // server away: retrying already
+    showScreen(err.message, err.data?.message);
+  },
+};
+
+export function connect() {
+  for (const [event, handler] of Object.entries(ON)) socket.on(event, handler);
+  socket.connect();
+}
+
+/** After a refusal that waiting can cure (a busy server): once more, as the same person. */
+export function reconnect() {
+  hideScreen();
+  setBanner('connecting');
+  socket.connect();
+}
+
+/** The teacher link is no longer valid: forget it for this room and come back without it. */
+export function joinAsStudent() {
+  tabStore.set(teacherKeyName(), '');
+  reconnect();
+}

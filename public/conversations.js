@@ -1,0 +1,103 @@
+// The conversations on screen: one log per conversation (only the active one shown), its button in the
+// sidebar with an unread badge, the heading, the typing line and the scrolling rules.
+import { avatarUrl, t, toRoomTitle } from './i18n.js';
+import { $, clone, setBadge, setText } from './dom.js';
+import { GROUP, state } from './state.js';
+
+const NEAR_BOTTOM_PX = 48;
+const views = new Map(); // conversation key -> { log, button }
+
+const ui = {
+  logs: $('[data-logs]'), list: $('[data-list="convs"]'), title: $('[data-conv-title]'), note: $('[data-conv-note]'),
+  back: $('[data-action="group"]'), empty: $('[data-empty]'), pill: $('[data-action="bottom"]'), typing: $('[data-typing]'),
+  totalBadge: $('[data-total-badge]'),
+};
+
+const isAtBottom = (log) => log.scrollHeight - log.scrollTop - log.clientHeight < NEAR_BOTTOM_PX;
+const activeLog = () => views.get(state.active).log;
+
+/** Creates the conversation's log and button the first time, then keeps its name and avatar current. */
+function draw(c) {
+  let view = views.get(c.key);
+  if (!view) {
+    const item = clone('tpl-conv');
+    view = { log: clone('tpl-log'), button: $('[data-conv]', item) };
+    view.button.dataset.conv = c.key;
+    view.log.hidden = c.key !== state.active;
+    ui.logs.prepend(view.log);
+    ui.list.append(item);
+    views.set(c.key, view);
+  }
+  const isGroup = c.key === GROUP;
+  $('[data-avatar]', view.button).src = isGroup ? 'avatars/group.svg' : avatarUrl(c.avatar);
+  if (isGroup) setText($('[data-name]', view.button), 'group');
+  else $('[data-name]', view.button).textContent = c.name;
+  Object.assign(view.log.dataset, { i18nLabel: isGroup ? 'group' : 'privateWith', name: c.name ?? '' });
+  view.log.setAttribute('aria-label', t(view.log.dataset.i18nLabel, view.log.dataset));
+}
+
+function show(c) {
+  const isGroup = c.key === GROUP;
+  for (const [key, view] of views) {
+    view.log.hidden = key !== c.key;
+    if (key === c.key) view.button.setAttribute('aria-current', 'true');
+    else view.button.removeAttribute('aria-current');
+  }
+  setText(ui.title, isGroup ? 'groupTitle' : 'privateWith', { name: c.name ?? '' });
+  setText(ui.note, isGroup ? 'groupNote' : 'privateNote', { name: c.name ?? '' });
+  ui.back.hidden = isGroup;
+  ui.empty.hidden = activeLog().childElementCount > 0;
+  renderTyping();
+  scrollDown();
+}
+
+export function renderBadges() {
+  let total = 0;
+  let elsewhere = 0;
+  for (const c of state.convs.values()) {
+    total += c.unread;
+    if (c.key !== state.active) elsewhere += c.unread;
+    setBadge($('[data-badge]', views.get(c.key).button), c.unread);
+  }
+  setBadge(ui.totalBadge, elsewhere);
+  const title = toRoomTitle(state.room);
+  document.title = document.hidden && total ? `(${total}) ${title}` : title;
+}
+
+export function renderTyping() {
+  const names = [...state.activeConv.typers.values()].map((typer) => typer.name);
+  const [a, b] = names;
+  ui.typing.textContent = !a ? '' : !b ? t('typing1', { a }) : names.length === 2 ? t('typing2', { a, b }) : t('typingMany');
+}
+
+export function scrollDown() {
+  activeLog().scrollTop = activeLog().scrollHeight;
+  ui.pill.hidden = true;
+}
+
+/** Adds a line to a conversation; follows it down only if the reader was at the bottom (or wrote it). */
+export function append(c, li, isMine = false) {
+  const { log } = views.get(c.key);
+  const wasAtBottom = isAtBottom(log);
+  log.append(li);
+  if (c.key !== state.active) return;
+  ui.empty.hidden = true;
+  if (wasAtBottom || isMine) scrollDown();
+  else ui.pill.hidden = false;
+}
+
+/** The lines of a conversation's log (to prune them when the teacher clears the history). */
+export const linesOf = (c) => [...views.get(c.key).log.children];
+
+export function startConversations() {
+  state.on('conversation', draw);
+  state.on('active', show);
+  state.on('unread', renderBadges);
+  state.on('room', renderBadges); // the title of the tab is the room's
+  state.on('typing', (c) => { if (c.key === state.active) renderTyping(); });
+  ui.list.addEventListener('click', (event) => {
+    const key = event.target.closest('[data-conv]')?.dataset.conv;
+    if (key) state.open(key);
+  });
+  ui.logs.addEventListener('scroll', () => { if (isAtBottom(activeLog())) ui.pill.hidden = true; }, true);
+}

@@ -1,0 +1,101 @@
+// Messages on screen: each one a clone of its template filled with textContent, put in the conversation
+// it belongs to, and shown once only, whether it came live, from a catch-up, or back as our own echo.
+import { avatarUrl } from './i18n.js';
+import { $, addTag, clone, setText, setTime } from './dom.js';
+import { append, linesOf } from './conversations.js';
+import { GROUP, state, toKey } from './state.js';
+
+const ERRORS = ['rate_limited', 'not_online', 'too_long', 'empty', 'invalid_message', 'timeout', 'muted', 'bad_image', 'too_large'];
+const seen = new Map(); // message id -> its <li>: catch-up and our own echoes never show twice
+
+export const isSeen = (id) => seen.has(id);
+export const markSeen = (id, li) => seen.set(id, li);
+
+function renderMessage(m, isOwn) {
+  const li = clone('tpl-msg');
+  li.classList.toggle('own', isOwn);
+  if (m.id) li.dataset.id = m.id;
+  $('[data-avatar]', li).src = avatarUrl(m.avatar);
+  $('[data-name]', li).textContent = m.name;
+  if (m.teacher) addTag($('[data-name]', li), 'teacher');
+  const text = $('[data-text]', li);
+  text.textContent = m.content;
+  if (/^(\/images\/|blob:)/.test(m.image)) { // a thumbnail, opening the full size in a new tab
+    const link = text.appendChild(clone('tpl-pic'));
+    link.href = link.firstChild.src = m.image;
+  }
+  setTime(li, m.ts);
+  return li;
+}
+
+/** A message from the server, in the conversation it belongs to: the group, or the partner of a private one. */
+export function receive(m, isLive) {
+  if (seen.has(m.id)) return;
+  const isOwn = state.isMe(m.name);
+  const partner = m.to === undefined ? null : isOwn ? m.to : m.name;
+  const c = state.conversation(partner, isOwn ? state.people.get(toKey(partner ?? ''))?.avatar : m.avatar);
+  const li = renderMessage(m, isOwn);
+  seen.set(m.id, li);
+  state.stopTyping(c, m.name);
+  append(c, li);
+  if (isLive && !isOwn) state.countUnread(c);
+}
+
+/** Our own message as written, before the server has it: `item` gets its element (and a progress bar for a picture). */
+export function showOwn(item, c) {
+  const url = item.image && URL.createObjectURL(item.image);
+  item.el = renderMessage({ name: state.me.name, avatar: state.me.avatar, content: item.content, image: url, ts: Date.now() }, true);
+  if (item.image) item.progress = $('[data-text]', item.el).appendChild(document.createElement('progress'));
+  item.el.dataset.cid = item.cid;
+  showOwnState(item);
+  append(c, item.el, true);
+}
+
+export function showOwnState(item, error) {
+  item.el.dataset.state = item.state;
+  const label = $('[data-state-label]', item.el);
+  if (item.state === 'sent') label.replaceChildren();
+  else setText(label, item.state === 'sending' ? 'sending' : ERRORS.includes(error) ? error : 'failed', { name: item.to ?? '' });
+  $('[data-retry]', item.el).hidden = item.state !== 'failed';
+  if (item.progress) item.progress.hidden = item.state !== 'sending';
+}
+
+/** The ack of our message: it takes the server's id and time; an echo that was not ours after all is shown. */
+export function confirmOwn(item, ack) {
+  if (item.echo && item.echo.id !== ack.id) { // another tab of ours wrote the same words
+    seen.delete(item.echo.id);
+    receive(item.echo, true);
+  }
+  const duplicate = seen.get(ack.id); // already shown from a catch-up before this retry was acked
+  if (duplicate && duplicate !== item.el) duplicate.remove();
+  item.progress?.remove();
+  seen.set(ack.id, item.el);
+  item.el.dataset.id = ack.id;
+  setTime(item.el, ack.ts);
+  item.state = 'sent';
+  showOwnState(item);
+}
+
+export function notice(key, name) {
+  const li = clone('tpl-notice');
+  setText(li, key, { name });
+  append(state.convs.get(GROUP), li);
+}
+
+export function announce(a) {
+  const li = clone('tpl-announce');
+  $('[data-text]', li).textContent = a.content;
+  setTime(li, a.ts);
+  const c = state.convs.get(GROUP);
+  append(c, li);
+  state.countUnread(c);
+}
+
+/** The teacher cleared the group history: everything goes but our own messages still on their way. */
+export function clearGroup() {
+  const c = state.convs.get(GROUP);
+  for (const li of linesOf(c)) if (!li.matches('[data-state="sending"], [data-state="failed"]')) li.remove();
+  for (const [id, li] of seen) if (!li.isConnected) seen.delete(id);
+  state.clearUnread(c);
+  notice('cleared');
+}

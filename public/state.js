@@ -1,0 +1,115 @@
+// The chat page's state owner: who I am, the room, the people online and the conversations. Views never
+// change it behind its back; they call its methods and redraw on the events it dispatches:
+// `me`, `room`, `people`, `conversation` (detail: the conversation), `active`, `unread`, `typing` (detail: the conversation).
+export const GROUP = 'group'; // private conversations are keyed '@' + the partner's name key, so no name collides
+export const DEFAULT_ROOM = 'main';
+const TYPING_SHOWN_MS = 3000; // someone's indicator lasts this long after their last event
+
+export const toKey = (name) => name.normalize('NFKC').toLowerCase(); // how the server compares names
+export const toConvKey = (name) => (name === null ? GROUP : '@' + toKey(name));
+
+class ChatState extends EventTarget {
+  me = { name: '', avatar: 'cat', teacher: false };
+  room = { id: DEFAULT_ROOM, title: '', quiet: false, muted: [], kicked: [], pinned: null };
+  people = new Map(); // name key -> { name, avatar, teacher? }
+  convs = new Map(); // key -> { key, name, avatar, unread, typers: Map(name key -> { name, timer }) }
+  active = GROUP;
+
+  emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+  on(type, listener) { this.addEventListener(type, (event) => listener(event.detail)); }
+
+  get activeConv() { return this.convs.get(this.active); }
+  isMe(name) { return toKey(name) === toKey(this.me.name); }
+  isMuted(name) { return this.room.muted.some((n) => toKey(n) === toKey(name)); }
+
+  setMe(fields) {
+    Object.assign(this.me, fields);
+    this.emit('me');
+  }
+
+  /** A RoomState from the server; an older server sends no id or title, so those stay as they were. */
+  setRoom(room) {
+    this.room = { ...this.room, ...room };
+    this.emit('room');
+  }
+
+  setPeople(users) {
+    this.people = new Map(users.map((user) => [toKey(user.name), user]));
+    this.emit('people');
+  }
+
+  /**
+   * One presence frame: who left, then who came (a nickname freed and taken again within one frame is both).
+   * Returns who is new here and who is gone, leaving out anyone the list already said (the welcome's list
+   * may be newer than a frame under way).
+   */
+  applyPresence(joined = [], left = []) {
+    const gone = left.filter((name) => this.people.delete(toKey(name)));
+    const come = joined.filter((user) => !this.people.has(toKey(user.name)));
+    for (const user of joined) this.people.set(toKey(user.name), user);
+    for (const name of gone) for (const c of this.convs.values()) this.stopTyping(c, name);
+    if (gone.length || joined.length) this.emit('people');
+    return { come, gone };
+  }
+
+  /** The conversation with `name` (null: the group), created on first use. */
+  conversation(name, avatar) {
+    const key = toConvKey(name);
+    let c = this.convs.get(key);
+    if (!c) this.convs.set(key, (c = { key, name, avatar, unread: 0, typers: new Map() }));
+    if (avatar) c.avatar = avatar;
+    this.emit('conversation', c);
+    return c;
+  }
+
+  /** The private conversation with someone, under the spelling and avatar they are online with. */
+  conversationWith(name) {
+    const person = this.people.get(toKey(name));
+    return this.conversation(person?.name ?? name, person?.avatar);
+  }
+
+  open(key) {
+    const c = this.convs.get(key) ?? this.convs.get(GROUP);
+    this.active = c.key;
+    c.unread = 0;
+    this.emit('active', c);
+    this.emit('unread');
+  }
+
+  /** One more unread message, unless the reader is looking at that conversation right now. */
+  countUnread(c) {
+    if (c.key === this.active && !document.hidden) return;
+    c.unread++;
+    this.emit('unread');
+  }
+
+  readActive() {
+    if (!document.hidden) this.activeConv.unread = 0;
+    this.emit('unread');
+  }
+
+  clearUnread(c) {
+    c.unread = 0;
+    this.emit('unread');
+  }
+
+  typing(c, name) {
+    clearTimeout(c.typers.get(toKey(name))?.timer);
+    c.typers.set(toKey(name), { name, timer: setTimeout(() => this.stopTyping(c, name), TYPING_SHOWN_MS) });
+    this.emit('typing', c);
+  }
+
+  stopTyping(c, name) {
+    const typer = c.typers.get(toKey(name));
+    if (!typer) return;
+    clearTimeout(typer.timer);
+    c.typers.delete(toKey(name));
+    this.emit('typing', c);
+  }
+
+  stopAllTyping() {
+    for (const c of this.convs.values()) for (const typer of c.typers.values()) this.stopTyping(c, typer.name);
+  }
+}
+
+export const state = new ChatState();
