@@ -10,6 +10,7 @@ import {
   type Random, type RawClient, type AckResult,
 } from './stress-helpers.ts';
 import type { TextMsg } from '../chat/contract.ts';
+import { toNameKey } from '../chat/names.ts';
 
 const EVIL = 'http://evil.example';
 const PRIVATE_MARK = '§PRIVATE§'; // the fuzzer never generates '§'
@@ -244,7 +245,7 @@ function judgeText(args: unknown[], online: Map<string, string>): Judged {
   if (!text) return { ok: false, error: 'empty' };
   if ([...text].length > 2000) return { ok: false, error: 'too_long' };
   if (to === undefined) return { ok: true, content: text };
-  const name = online.get(to.normalize('NFKC').toLowerCase());
+  const name = online.get(toNameKey(to)); // the server's own notion of "the same nickname"
   return name ? { ok: true, content: text, to: name } : { ok: false, error: 'not_online' };
 }
 
@@ -293,7 +294,7 @@ fuzz('10,000+ random packets: the server stays up, valid traffic flows, nothing 
   const server = await startServer({ rateLimit: false });
   const limit = toFrameLimit(server.chat) - 64;
   const allowedFor = new Map<string, Map<string, number>>(STABLE.map((n) => [n, new Map()]));
-  const online = new Map(STABLE.map((n) => [n.normalize('NFKC').toLowerCase(), n]));
+  const online = new Map(STABLE.map((n) => [toNameKey(n), n]));
   const violations: string[] = [];
   const allow = (key: string, recipients: string[]) => {
     for (const n of recipients) allowedFor.get(n)!.set(key, (allowedFor.get(n)!.get(key) ?? 0) + 1);
