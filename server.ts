@@ -2,7 +2,6 @@
 // bottom; the chat itself lives in chat/ (one concern per file), its storage behind chat/store.ts.
 import express from 'express';
 import { createServer, ServerResponse, type IncomingMessage } from 'node:http';
-import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import fs from 'node:fs';
@@ -10,12 +9,13 @@ import { Server } from 'socket.io';
 import { nanoid } from 'nanoid';
 import { renderSVG, renderUnicodeCompact } from 'uqr';
 import {
-  DEFAULT_ROOM, isContentError, isPlainObject, toAvatar, toContent, toLanguage, toRefusal, toRoomId,
-  type ClientToServerEvents, type InterServerEvents, type Refusal, type ServerToClientEvents, type SocketData, type TextMsg,
+  DEFAULT_ROOM, isContentError, isPlainObject, toContent, toLanguage, toRefusal,
+  type ClientToServerEvents, type InterServerEvents, type ServerToClientEvents, type SocketData, type TextMsg,
 } from './chat/contract.ts';
 import { HANDLERS } from './chat/events.ts';
+import { joinPage, lanUrls } from './chat/join-page.ts';
 import { createFileStore } from './chat/file-store.ts';
-import { toName, toNameKey } from './chat/names.ts';
+import { toNameKey } from './chat/names.ts';
 import { ROOM_RATE, type Rate } from './chat/rules.ts';
 import { School, type KeyRole } from './chat/school.ts';
 import { LIMITS, type ChatSocket, type Limits, type Room } from './chat/room.ts';
@@ -226,34 +226,13 @@ export function createChatServer(options: ChatOptions = {}) {
 
   io.use((socket, next) => {
     const auth = isPlainObject(socket.handshake.auth) ? socket.handshake.auth : {};
-    const result = admit(socket, auth);
+    const result = school.admit(socket, auth);
     if (typeof result === 'string') return next(toRefusal(result, toLanguage(auth)));
     next();
     // A connection that closed in the same write as its handshake never connects, so no 'disconnect' will
     // release what admit() claimed: Socket.IO decides on the next tick, and this tick comes after it.
     process.nextTick(() => { if (!socket.connected) result.release(socket); });
   });
-
-  /** Checks a handshake and claims its nickname in its room, or says why not. */
-  function admit(socket: ChatSocket, auth: Record<string, unknown>): Room | Refusal {
-    const room = auth.room === undefined ? school.get(undefined) : school.rooms.get(toRoomId(auth.room) ?? '');
-    if (!room) return 'no_room';
-    const name = toName(auth.name);
-    if (!name) return 'invalid_name';
-    const hasKey = auth.teacherKey !== undefined && auth.teacherKey !== '';
-    if (hasKey && school.isBlocked(socket.handshake.address)) return 'rate_limited';
-    if (hasKey && !school.isTeacherOf(room, auth.teacherKey)) {
-      school.failedKey(socket.handshake.address);
-      return 'bad_key';
-    }
-    if (!hasKey && room.rules.isKicked(toNameKey(name), auth.session)) return 'kicked';
-    if (socket.conn.readyState !== 'open') return 'server_error'; // gone already: claim nothing
-    const session = room.people.resolve(auth.session, name, toAvatar(auth.avatar));
-    if (session === 'name_taken') return session;
-    if (hasKey) session.isTeacher = true;
-    room.claim(socket, session);
-    return room;
-  }
 
   io.on('connection', (socket) => {
     const room = school.rooms.get(socket.data.room);
@@ -365,35 +344,12 @@ function securityHeaders(_req: express.Request, res: express.Response, next: exp
   next();
 }
 
-/** The page the teacher projects: the room's title, its address in large type and its QR code. */
-function joinPage(room: Room, urls: string[]): string {
-  const [main, ...others] = urls.map(escapeHtml);
-  const more = others.map((u) => `<li>${u}</li>`).join('');
-  const title = escapeHtml(room.meta.title);
-  const qr = `/join.svg${room.id === DEFAULT_ROOM ? '' : `?room=${room.id}`}`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}: join the class chat</title><link rel="stylesheet" href="/join.css"></head>
-<body class="join"><main><h1>${title}</h1><p class="join-sub">Join the class chat · 加入课堂聊天</p><img src="${qr}" alt="QR code of ${main}" width="360" height="360">
-<p class="join-url">${main}</p><ul class="join-others">${more}</ul></main></body></html>`;
-}
-
-/** The title is the admin's text: escaped before it goes into the one page made on the server. */
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 export function toRateLimit(raw: string | undefined): Rate | false {
   if (raw === undefined || raw === '') return DEFAULT_RATE;
   if (raw === 'off' || raw === '0') return false;
   const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(raw);
   if (!match || Number(match[1]) < 1 || Number(match[2]) <= 0) throw new Error(`RATE_LIMIT must look like 10/10 (messages/seconds) or off, not ${raw}`);
   return { burst: Number(match[1]), perSecond: Number(match[1]) / Number(match[2]) };
-}
-
-/** The addresses students can open; localhost last (and only if there is no LAN address, for the join screen). */
-export function lanUrls(port: number, { withLocalhost = true } = {}): string[] {
-  const ips = Object.values(networkInterfaces()).flat()
-    .filter((i) => i && i.family === 'IPv4' && !i.internal).map((i) => i!.address);
-  const hosts = withLocalhost || !ips.length ? [...ips, 'localhost'] : ips;
-  return hosts.map((ip) => `http://${ip}:${port}/`);
 }
 
 // --- CLI entry

@@ -2,8 +2,9 @@
 // The server key (admin) is teacher in every room; a room's own teacher key in that room only.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { nanoid } from 'nanoid';
-import { DEFAULT_ROOM, toRoomId, toTitle } from './contract.ts';
-import { Room, type RoomContext } from './room.ts';
+import { DEFAULT_ROOM, toAvatar, toRoomId, toTitle, type Refusal } from './contract.ts';
+import { toName, toNameKey } from './names.ts';
+import { Room, type ChatSocket, type RoomContext } from './room.ts';
 import type { RoomMeta } from './store.ts';
 
 export const MAX_ROOMS = 200;
@@ -51,6 +52,27 @@ export class School {
 
   isTeacherOf(room: Room, key: unknown): boolean {
     return isSameSecret(key, this.adminKey) || isSameSecret(key, room.meta.teacherKey);
+  }
+
+  /** Checks a handshake and claims its nickname in its room, or says why not. */
+  admit(socket: ChatSocket, auth: Record<string, unknown>): Room | Refusal {
+    const room = auth.room === undefined ? this.get(undefined) : this.rooms.get(toRoomId(auth.room) ?? '');
+    if (!room) return 'no_room';
+    const name = toName(auth.name);
+    if (!name) return 'invalid_name';
+    const hasKey = auth.teacherKey !== undefined && auth.teacherKey !== '';
+    if (hasKey && this.isBlocked(socket.handshake.address)) return 'rate_limited';
+    if (hasKey && !this.isTeacherOf(room, auth.teacherKey)) {
+      this.failedKey(socket.handshake.address);
+      return 'bad_key';
+    }
+    if (!hasKey && room.rules.isKicked(toNameKey(name), auth.session)) return 'kicked';
+    if (socket.conn.readyState !== 'open') return 'server_error'; // gone already: claim nothing
+    const session = room.people.resolve(auth.session, name, toAvatar(auth.avatar));
+    if (session === 'name_taken') return session;
+    if (hasKey) session.isTeacher = true;
+    room.claim(socket, session);
+    return room;
   }
 
   /** A new room, or why not (a sentence for the admin). */

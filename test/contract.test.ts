@@ -1,7 +1,7 @@
 // The wire contract of the README, line by line, against the real server and socket.io-client.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startServer, withServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer } from './helpers.ts';
+import { startServer, withServer, waitFor, welcomed, refused, collect, sleep, type Client } from './helpers.ts';
 import type { Ack, TextMsg } from '../chat/contract.ts';
 
 const send = (c: Client, payload: unknown, ...extra: unknown[]): Promise<Ack> =>

@@ -4,9 +4,9 @@ import * as assert from 'uvu/assert';
 import { readFileSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
-  act, api, fixture, say, sendImage, startServer, withServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer,
+  act, api, fixture, say, sendImage, withServer, waitFor, welcomed, refused, collect, sleep, type TestServer,
 } from './helpers.ts';
-import type { Ack, ImageAck, TeacherAck, TeacherAction } from '../chat/contract.ts';
+import type { ImageAck } from '../chat/contract.ts';
 
 const teacherOf = (s: TestServer, name = 'Ms Li') => s.client({ name, avatar: 'owl', teacherKey: s.chat.teacherKey });
 
