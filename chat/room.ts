@@ -10,7 +10,7 @@ import { Conversations, type Entry } from './conversations.ts';
 import { toNameKey } from './names.ts';
 import { People, toUserInfo, type Session } from './people.ts';
 import { Presence, type Crowd } from './presence.ts';
-import { PictureDisk } from './picture-disk.ts';
+import type { PictureDisk } from './picture-disk.ts';
 import { Uploads, type UploadBudget } from './pictures.ts';
 import { Rules, type Rate } from './rules.ts';
 import { toPictureFile, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
@@ -36,7 +36,7 @@ export interface RoomContext {
   log: (line: string) => void;
   rate: Rate | false;
   roomRate: Rate | false;
-  listLimit: number; // above this many people, no per-person join/leave and a capped list
+  listLimit: number; // above this many people in the room, `online` tells only the count and the list is capped
   sessionTtlMs: number;
   uploadBudget: UploadBudget; // shared by every room: it bounds memory
   disk: PictureDisk; // shared by every room: it bounds the disk
