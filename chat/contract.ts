@@ -15,7 +15,7 @@ export const ROOM_ID_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 // --- types
 
 export type Avatar = (typeof AVATARS)[number];
-export interface TextMsg { id: string; name: string; avatar: string; content: string; ts: number; to?: string; teacher?: true; image?: string }
+export interface TextMsg { id: string; name: string; avatar: string; content: string; ts: number; to?: string; teacher?: true; image?: string; own?: true }
 export interface UserInfo { name: string; avatar: string; teacher?: true }
 export type Ack = { ok: true; id: string; ts: number } | { ok: false; error: ErrorCode };
 export type ErrorCode =

@@ -55,7 +55,8 @@ export class Conversations {
     const after = typeof lastId === 'string' ? findSeq(lastId, [this.group, ...convs]) : -1;
     const pick = (entries: Entry[]) => (after >= 0 ? entries.filter((e) => e.seq > after) : entries);
     const recentGroup = after >= 0 ? this.group : this.group.slice(-HISTORY_REPLAY);
-    return [pick(recentGroup), ...convs.map(pick)].flat().sort((a, b) => a.seq - b.seq).map((e) => e.msg);
+    const toSeen = (e: Entry): TextMsg => (e.from === session ? { ...e.msg, own: true } : e.msg); // own by session, not by name
+    return [pick(recentGroup), ...convs.map(pick)].flat().sort((a, b) => a.seq - b.seq).map(toSeen);
   }
 
   clearGroup() {

@@ -103,9 +103,9 @@ function isEchoOfInFlight(m) {
   return true;
 }
 
-function onMessage(m, isLive) {
-  if (isSeen(m.id) || (state.isMe(m.name) && isEchoOfInFlight(m))) return;
-  receive(m, isLive);
+function onMessage(m, isLive, isOwn = state.isMe(m.name)) {
+  if (isSeen(m.id) || (isOwn && isEchoOfInFlight(m))) return;
+  receive(m, isLive, isOwn);
 }
 
 // --- what the server says
@@ -120,7 +120,7 @@ const ON = {
     state.setPeople(w.users);
     state.setRoom(w.room);
     setCount(w.count);
-    for (const m of w.history) onMessage(m, isWelcomed);
+    for (const m of w.history) onMessage(m, isWelcomed, m.own === true);
     lastId = w.history.at(-1)?.id ?? lastId;
     isWelcomed = true;
     hideScreen();

@@ -28,10 +28,11 @@ function renderMessage(m, isOwn) {
   return li;
 }
 
-/** A message from the server, in the conversation it belongs to: the group, or the partner of a private one. */
-export function receive(m, isLive) {
+/** A message from the server, in the conversation it belongs to: the group, or the partner of a private one.
+ * Live, the nickname tells whether it is ours (one person online holds it); in history the server says
+ * so by session, as someone who had this nickname before is not us. */
+export function receive(m, isLive, isOwn = state.isMe(m.name)) {
   if (seen.has(m.id)) return;
-  const isOwn = state.isMe(m.name);
   const partner = m.to === undefined ? null : isOwn ? m.to : m.name;
   const c = state.conversation(partner, isOwn ? state.people.get(toKey(partner ?? ''))?.avatar : m.avatar);
   const li = renderMessage(m, isOwn);

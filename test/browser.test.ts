@@ -102,6 +102,17 @@ group('messages go both ways, own on the right, composer keeps focus, Shift+Ente
   assert.is(await countOf(alice, 'Hello class'), 1, 'the echo of an acked message is not shown twice');
 }));
 
+group('a nickname someone used earlier does not make their old messages yours', () => withChat({}, async ({ join }) => {
+  const first = await join('Kim');
+  await say(first, 'said by the first Kim');
+  const own = await message(first, 'said by the first Kim');
+  await until('sent', async () => (await own.getAttribute('data-state')) === 'sent');
+  await first.context().close();
+  const second = await join('Kim'); // a fresh browser: no session of the first Kim
+  const old = await message(second, 'said by the first Kim');
+  assert.not.ok(await old.evaluate((li) => li.classList.contains('own')), 'not on the right, not green');
+}));
+
 group.run();
 
 // ---

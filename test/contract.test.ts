@@ -425,4 +425,19 @@ History('a restart with the same DATA_DIR keeps the group and private conversati
   }
 });
 
+History('history says which messages are the reader\'s own, by session, not by nickname', () => withServer(async (s) => {
+  const kim = s.client({ name: 'Kim' });
+  const { session } = await welcomed(kim);
+  assert.ok((await send(kim, { content: 'mine' })).ok);
+  kim.close();
+  await sleep(50);
+  const newKim = s.client({ name: 'Kim' }); // someone else takes the nickname
+  const fresh = await welcomed(newKim);
+  assert.equal(fresh.history.map((m) => [m.content, m.own]), [['mine', undefined]]);
+  newKim.close();
+  await sleep(50);
+  const back = await welcomed(s.client({ name: 'Kim', session }));
+  assert.equal(back.history.map((m) => [m.content, m.own]), [['mine', true]]);
+}));
+
 History.run();
