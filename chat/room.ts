@@ -27,8 +27,11 @@ export interface Limits {
   uploadIdleMs: number; // an unfinished picture with no chunk for this long is dropped
   roomPictureBytes: number; // pictures kept per room on disk, oldest dropped first
   totalPictureBytes: number; // and for the whole server
+  leaveGraceMs: number; // someone whose last tab closed is told gone only after this long away
 }
-export const LIMITS: Limits = { maxSessions: 5000, uploadIdleMs: 10_000, roomPictureBytes: 200 * 2 ** 20, totalPictureBytes: 2 * 2 ** 30 };
+export const LIMITS: Limits = {
+  maxSessions: 5000, uploadIdleMs: 10_000, roomPictureBytes: 200 * 2 ** 20, totalPictureBytes: 2 * 2 ** 30, leaveGraceMs: 5000,
+};
 
 export interface RoomContext {
   io: ChatIO;
@@ -57,7 +60,9 @@ export class Room {
     this.people = new People(ctx.listLimit, ctx.rate ? ctx.rate.burst : 0);
     this.rules = new Rules(ctx.rate, ctx.roomRate, meta);
     this.uploads = new Uploads(ctx.uploadBudget, ctx.limits.uploadIdleMs);
-    this.presence = new Presence((frame) => this.io.emit('online', frame), () => this.people.online.size, ctx.listLimit, ctx.crowd);
+    this.presence = new Presence(
+      (frame) => this.io.emit('online', frame), () => this.people.online.size, ctx.listLimit, ctx.crowd, ctx.limits.leaveGraceMs,
+    );
   }
 
   static async open(meta: RoomMeta, ctx: RoomContext): Promise<Room> {

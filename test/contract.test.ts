@@ -180,6 +180,26 @@ Presence('someone who drops and comes back within the window is not told at all'
   assert.equal(frames, []);
 }));
 
+Presence('a short drop (a phone locking its screen) shows nothing; a real leave is told after the grace', () => withServer(async (s) => {
+  const a = s.client({ name: 'A' });
+  await welcomed(a);
+  const d = s.client({ name: 'D' });
+  const { session } = await welcomed(d);
+  await waitFor(a, 'online', (o) => o.count === 2);
+  const frames = collect(a, 'online');
+  d.close();
+  await sleep(600); // several windows away, within the grace
+  const back = s.client({ name: 'D', session });
+  await welcomed(back);
+  await sleep(300);
+  assert.equal(frames.flatMap((f) => [...(f.joined ?? []).map((u) => u.name), ...(f.left ?? [])]), [], 'no line for D');
+  const gone = Date.now();
+  back.close();
+  const told = await waitFor(a, 'online', (o) => !!o.left, 4000);
+  assert.equal(told.left, ['D']);
+  assert.ok(Date.now() - gone >= 1400, 'told after the grace');
+}, { limits: { leaveGraceMs: 1500 } }));
+
 Presence('above the list limit only the count is told', () => withServer(async (s) => {
   const a = s.client({ name: 'A' });
   await welcomed(a);

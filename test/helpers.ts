@@ -16,7 +16,8 @@ export const tempDir = (prefix = 'chat-test-') => mkdtempSync(join(tmpdir(), pre
 /** Starts the real server on 127.0.0.1 with an ephemeral port and its own DATA_DIR. */
 export async function startServer(options: ChatOptions = {}) {
   const dataDir = options.dataDir ?? tempDir();
-  const chat = createChatServer({ log: () => {}, ...options, dataDir });
+  // Leaves are told at once unless a test asks for the grace (5 s by default) that hides short drops.
+  const chat = createChatServer({ log: () => {}, ...options, dataDir, limits: { leaveGraceMs: 0, ...options.limits } });
   const { port } = await chat.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const clients: Client[] = [];
