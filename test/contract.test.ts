@@ -1,7 +1,7 @@
 // The wire contract of the README, line by line, against the real server and socket.io-client.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startServer, withServer, waitFor, welcomed, refused, collect, sleep, type Client } from './helpers.ts';
+import { startServer, withServer, waitFor, welcomed, refused, collect, sleep, type Client, type TestServer } from './helpers.ts';
 import type { Ack, TextMsg } from '../chat/contract.ts';
 
 const send = (c: Client, payload: unknown, ...extra: unknown[]): Promise<Ack> =>
@@ -167,13 +167,18 @@ Presence('who came and who went, with name and avatar, in one frame per window',
   assert.equal(await waitFor(a, 'online', (o) => o.count === 2), { count: 2, left: ['B'] });
 }));
 
-Presence('someone who drops and comes back within the window is not told at all', () => withServer(async (s) => {
+/** A watches, D is online: D's tab, D's session, and every online frame A gets from now on. */
+async function watchD(s: TestServer) {
   const a = s.client({ name: 'A' });
   await welcomed(a);
   const d = s.client({ name: 'D' });
   const { session } = await welcomed(d);
   await waitFor(a, 'online', (o) => o.count === 2);
-  const frames = collect(a, 'online');
+  return { a, d, session, frames: collect(a, 'online') };
+}
+
+Presence('someone who drops and comes back within the window is not told at all', () => withServer(async (s) => {
+  const { d, session, frames } = await watchD(s);
   d.close();
   await welcomed(s.client({ name: 'D', session })); // a phone locking its screen, reconnecting at once
   await sleep(300);
@@ -181,12 +186,7 @@ Presence('someone who drops and comes back within the window is not told at all'
 }));
 
 Presence('a short drop (a phone locking its screen) shows nothing; a real leave is told after the grace', () => withServer(async (s) => {
-  const a = s.client({ name: 'A' });
-  await welcomed(a);
-  const d = s.client({ name: 'D' });
-  const { session } = await welcomed(d);
-  await waitFor(a, 'online', (o) => o.count === 2);
-  const frames = collect(a, 'online');
+  const { a, d, session, frames } = await watchD(s);
   d.close();
   await sleep(600); // several windows away, within the grace
   const back = s.client({ name: 'D', session });
