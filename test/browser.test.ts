@@ -380,6 +380,23 @@ language('Chinese from the browser language, switchable, remembered; refusals in
   assert.is(await other.locator('#name').inputValue(), 'ALICE');
 }));
 
+language('a switch redoes the labels of own messages (sent stays sent) and the times, in the new locale', () => withChat({}, async ({ join }) => {
+  const alice = await join('Alice');
+  await say(alice, 'labelled');
+  const mine = await message(alice, 'labelled');
+  await until('sent', async () => (await stateOf(mine)) === 'sent');
+  assert.is(await textOf(alice, '.log:not([hidden]) [data-state-label]'), 'Sent');
+  await alice.locator('[data-lang]').selectOption('zh');
+  assert.is(await stateOf(mine), 'sent');
+  assert.is(await mine.locator('[data-state-label]').textContent(), '已发送');
+  const [shown, expected] = await mine.locator('time').evaluate((el: HTMLTimeElement) => [el.textContent,
+    new Date(el.dateTime).toLocaleString('zh-CN', { hour: 'numeric', minute: '2-digit' })]);
+  assert.is(shown, expected, 'the time in the Chinese locale');
+  await alice.locator('[data-lang]').selectOption('en');
+  assert.is(await mine.locator('[data-state-label]').textContent(), 'Sent');
+  assert.match(await mine.locator('time').textContent() ?? '', /AM|PM/);
+}));
+
 language.run();
 
 // ---
