@@ -69,6 +69,28 @@ login('a nickname in use is refused with the server sentence and a way back', ()
   assert.match(await page.locator('[data-back]').getAttribute('href') ?? '', /index\.html\?name=alice&avatar=cat/);
 }));
 
+login('a nickname is counted in characters like the server: 24 emoji go in, 25 are refused in words, never cut', () => withChat({}, async ({ server, newPage }) => {
+  const page = await newPage({ locale: 'zh-CN' });
+  await page.goto(`${server.url}/`);
+  const field = page.locator('#name');
+  await field.click();
+  await page.keyboard.insertText('😀'.repeat(25));
+  assert.is(await field.inputValue(), '😀'.repeat(25), 'not cut');
+  await page.locator('button[type="submit"]').click();
+  assert.is(await field.evaluate((el: HTMLInputElement) => el.validationMessage), '太长了：最多 24 个字符（一个表情算一个字符）。');
+  assert.match(page.url(), /\/$/, 'still on the login page');
+  await page.locator('[data-lang]').selectOption('en');
+  assert.match(await field.evaluate((el: HTMLInputElement) => el.validationMessage), 'at most 24 characters');
+
+  await field.press('Backspace');
+  assert.is(await field.inputValue(), '😀'.repeat(24));
+  assert.is(await field.evaluate((el: HTMLInputElement) => el.validationMessage), '');
+  await page.locator('button[type="submit"]').click();
+  await page.waitForURL(/\/chat\.html\?/);
+  await ready(page);
+  assert.is(await textOf(page, '[data-me-name]'), '😀'.repeat(24), 'the server takes it');
+}));
+
 login.run();
 
 // ---
