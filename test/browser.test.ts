@@ -504,6 +504,12 @@ async function teacherJoins({ server, newPage }: Chat, answers: string[] = []) {
   return page;
 }
 
+/** A message written as the mute came (the composer not yet disabled): the server has the last word. */
+async function writeAnyway(page: Page, text: string) {
+  await page.locator('#content').evaluate((el: HTMLTextAreaElement) => { el.disabled = false; });
+  await say(page, text);
+}
+
 /** The teacher opens the private chat with `name` and uses one of its buttons (Mute, Unmute, Remove). */
 async function onPerson(teacher: Page, name: string, button: string) {
   await personButton(teacher, name).click();
@@ -536,25 +542,35 @@ teaching('the teacher link: the key stays in the tab, leaves the address bar, an
   assert.ok(await sam.locator('[data-tools]').isHidden());
 }));
 
-teaching('mute and quiet mode: the student is told, a refused send says why, and both undo', () => withChat({}, async (c) => {
+teaching('mute and quiet mode: the student is told, cannot write, a refused send says why without a retry, and both undo', () => withChat({}, async (c) => {
   const teacher = await teacherJoins(c);
   const sam = await c.join('Sam');
   const kim = await c.join('Kim');
   await onPerson(teacher, 'Sam', 'Mute');
   await until('Sam is told', async () => (await textOf(sam, '[data-room-note]')) === 'The teacher has muted you.');
   await personButton(teacher, 'Sam').locator('.tag', { hasText: 'muted' }).waitFor();
-  await say(sam, 'can I speak?');
+  await until('Sam cannot write', () => sam.locator('#content').isDisabled());
+  assert.ok(await sam.getByRole('button', { name: 'Send' }).isDisabled());
+  assert.ok(await sam.locator('[data-file]').isDisabled());
+  assert.ok(await kim.locator('#content').isEnabled(), 'only Sam is muted');
+  await writeAnyway(sam, 'can I speak?');
   const refusedMsg = await message(sam, 'can I speak?');
   await until('refused', async () => (await stateOf(refusedMsg)) === 'failed');
-  assert.match(await refusedMsg.textContent() ?? '', 'Not sent: muted by the teacher');
+  assert.is(await refusedMsg.locator('[data-state-label]').textContent(), 'Not sent: muted by the teacher');
+  assert.ok(await refusedMsg.getByRole('button', { name: 'Retry' }).isHidden(), 'no retry while muted');
   assert.ok(await kim.locator('[data-room-note]').isHidden(), 'only Sam is muted');
+  await sam.locator('[data-file]').evaluate((el: HTMLInputElement) => { el.disabled = false; });
   await sam.locator('[data-file]').setInputFiles(fixture('tiny.png'));
   const refusedPic = pictures(sam).locator('xpath=ancestor::li[1]');
   await until('the picture is refused too', async () => (await stateOf(refusedPic)) === 'failed');
   assert.match(await refusedPic.textContent() ?? '', 'Not sent: muted by the teacher');
+  await sam.locator('[data-lang]').selectOption('zh');
+  assert.is(await refusedMsg.locator('[data-state-label]').textContent(), '发送失败：已被老师禁言');
+  await sam.locator('[data-lang]').selectOption('en');
 
   await onPerson(teacher, 'Sam', 'Unmute');
   await sam.locator('[data-room-note]').waitFor({ state: 'hidden' });
+  assert.ok(await sam.locator('#content').isEnabled(), 'Sam can write again');
   await refusedMsg.getByRole('button', { name: 'Retry' }).click();
   await message(kim, 'can I speak?');
   await refusedPic.getByRole('button', { name: 'Retry' }).click();
@@ -564,14 +580,20 @@ teaching('mute and quiet mode: the student is told, a refused send says why, and
   await quiet.click();
   await until('pressed', async () => (await quiet.getAttribute('aria-pressed')) === 'true');
   await until('Kim is told', async () => (await textOf(kim, '[data-room-note]')) === 'Quiet mode: only the teacher can write.');
-  await say(kim, 'hello?');
+  assert.ok(await kim.locator('#content').isDisabled(), 'Kim cannot write');
+  await writeAnyway(kim, 'hello?');
   const hushed = await message(kim, 'hello?');
   await until('refused in quiet mode', async () => (await stateOf(hushed)) === 'failed');
+  assert.is(await hushed.locator('[data-state-label]').textContent(), 'Not sent: quiet mode, only the teacher can write');
+  assert.ok(await hushed.getByRole('button', { name: 'Retry' }).isHidden());
   await teacher.getByRole('button', { name: 'Back to group' }).click();
+  assert.ok(await teacher.locator('#content').isEnabled(), 'the teacher still writes');
   await say(teacher, 'Quiet please, read page 42');
   await message(kim, 'Quiet please');
   await quiet.click();
   await kim.locator('[data-room-note]').waitFor({ state: 'hidden' });
+  assert.ok(await kim.locator('#content').isEnabled());
+  assert.ok(await hushed.getByRole('button', { name: 'Retry' }).isVisible(), 'a retry once quiet mode is off');
   assert.is(await countOf(sam, 'hello?'), 0, 'a refused message reaches no one');
 }));
 
