@@ -376,6 +376,30 @@ composer('new messages stick to the bottom only when the reader is there; otherw
   assert.ok(await alice.locator('[data-action="bottom"]').isHidden());
 }));
 
+composer('the pill counts the messages that came below the reader, in the page\'s language', () => withChat({}, async ({ server, join }) => {
+  const alice = await join('Alice');
+  const bot = server.client({ name: 'Bot' });
+  await welcomed(bot);
+  for (let i = 1; i <= 40; i++) bot.emit('textmsg', { content: `filler ${i}` });
+  await message(alice, 'filler 40');
+  const log = alice.locator('.log:not([hidden])');
+  const pill = alice.locator('[data-action="bottom"]');
+  await until('at the bottom', () => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 48));
+  await log.evaluate((el) => { el.scrollTop = 0; });
+  bot.emit('textmsg', { content: 'below 1' });
+  await until('one', async () => (await pill.isVisible()) && (await textOf(alice, '[data-action="bottom"]')) === '1 new message ↓');
+  bot.emit('textmsg', { content: 'below 2' });
+  bot.emit('textmsg', { content: 'below 3' });
+  await until('three', async () => (await textOf(alice, '[data-action="bottom"]')) === '3 new messages ↓');
+  await alice.locator('[data-lang]').selectOption('zh');
+  assert.is(await textOf(alice, '[data-action="bottom"]'), '3 条新消息 ↓');
+  await pill.click();
+  assert.ok(await pill.isHidden());
+  await log.evaluate((el) => { el.scrollTop = 0; });
+  bot.emit('textmsg', { content: 'below 4' });
+  await until('counted from zero again', async () => (await textOf(alice, '[data-action="bottom"]')) === '1 条新消息 ↓');
+}));
+
 composer.run();
 
 // ---
