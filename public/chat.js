@@ -1,7 +1,7 @@
 // The chat page's entry: who I am comes from the address, each view subscribes to the state owner, then
 // the connection opens. The teacher's tools load only once the server says this person is the teacher.
 import { bindLanguageSelect, roomParams, toAvatar, toNickname, toRoomId } from './i18n.js';
-import { $ } from './dom.js';
+import { $, retime } from './dom.js';
 import { connect, joinAsStudent, reconnect, retry } from './connection.js';
 import { renderBadges, renderTyping, scrollDown, startConversations } from './conversations.js';
 import { startComposer } from './composer.js';
@@ -39,7 +39,7 @@ function bindControls() {
     if (cid) retry(cid);
   });
   document.addEventListener('visibilitychange', () => state.readActive());
-  bindLanguageSelect($('[data-lang]'), () => { renderTyping(); renderBadges(); });
+  bindLanguageSelect($('[data-lang]'), () => { renderTyping(); renderBadges(); retime(); });
 }
 
 let teacherTools = null;

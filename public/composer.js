@@ -57,6 +57,11 @@ function onOpen() {
   if (matchMedia('(pointer: fine)').matches) ui.input.focus(); // a phone keyboard popping up would hide the chat
 }
 
+/** Nothing to write with while the server would refuse it (the room note says why); back when lifted. */
+function renderSilenced() {
+  for (const el of ui.form.elements) el.disabled = state.isSilenced;
+}
+
 export function startComposer() {
   ui.input.addEventListener('keydown', (event) => {
     if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return; // 229: an IME is choosing
@@ -77,4 +82,6 @@ export function startComposer() {
   ui.form.addEventListener('submit', (event) => { event.preventDefault(); submit(); });
   ui.emoji.addEventListener('click', loadEmoji);
   state.on('active', onOpen);
+  state.on('room', renderSilenced);
+  state.on('me', renderSilenced);
 }

@@ -6,6 +6,7 @@ import { GROUP, state } from './state.js';
 
 const NEAR_BOTTOM_PX = 48;
 const views = new Map(); // conversation key -> { log, button }
+let below = 0; // messages that came under the reader's view of the active log
 
 const ui = {
   logs: $('[data-logs]'), list: $('[data-list="convs"]'), title: $('[data-conv-title]'), note: $('[data-conv-note]'),
@@ -70,9 +71,21 @@ export function renderTyping() {
   ui.typing.textContent = !a ? '' : !b ? t('typing1', { a }) : names.length === 2 ? t('typing2', { a, b }) : t('typingMany');
 }
 
+function hidePill() {
+  below = 0;
+  ui.pill.hidden = true;
+}
+
 export function scrollDown() {
   activeLog().scrollTop = activeLog().scrollHeight;
-  ui.pill.hidden = true;
+  hidePill();
+}
+
+function showPill(li) {
+  if (li.matches('.msg, .announce')) below++; // a joined/left notice is not news
+  if (!below) return;
+  setText(ui.pill, below === 1 ? 'newMessage' : 'newMessages', { count: String(below) });
+  ui.pill.hidden = false;
 }
 
 /** Adds a line to a conversation; follows it down only if the reader was at the bottom (or wrote it). */
@@ -83,7 +96,7 @@ export function append(c, li, isMine = false) {
   if (c.key !== state.active) return;
   ui.empty.hidden = true;
   if (wasAtBottom || isMine) scrollDown();
-  else ui.pill.hidden = false;
+  else showPill(li);
 }
 
 /** The lines of a conversation's log (to prune them when the teacher clears the history). */
@@ -99,5 +112,5 @@ export function startConversations() {
     const key = event.target.closest('[data-conv]')?.dataset.conv;
     if (key) state.open(key);
   });
-  ui.logs.addEventListener('scroll', () => { if (isAtBottom(activeLog())) ui.pill.hidden = true; }, true);
+  ui.logs.addEventListener('scroll', () => { if (isAtBottom(activeLog())) hidePill(); }, true);
 }

@@ -45,6 +45,11 @@ export function setTime(li, ts) {
   time.textContent = toClock(ts);
 }
 
+/** Every time on the page again, in the current language (after a switch). */
+export function retime(root = document) {
+  for (const time of root.querySelectorAll('[data-time][datetime]')) time.textContent = toClock(Date.parse(time.dateTime));
+}
+
 let toastTimer;
 export function toast(key, vars) {
   const el = $('[data-toast]');

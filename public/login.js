@@ -35,15 +35,32 @@ const avatar = toAvatar(params.get('avatar') ?? store.get('chat.avatar'));
 form.querySelector(`input[name="avatar"][value="${avatar}"]`).checked = true;
 if (!nameInput.value) nameInput.focus();
 
-nameInput.addEventListener('input', () => nameInput.setCustomValidity(''));
+const MAX_NAME = 24; // code points, as the server counts them (maxlength would count UTF-16 units: 😀 is two)
+const isTooLong = (name) => [...name].length > MAX_NAME;
+
+/** What is wrong with the nickname as typed (a dictionary key), or nothing; empty is for `required` to say. */
+function toNameError(raw) {
+  const name = toNickname(raw);
+  if (!raw) return '';
+  if (!name) return 'nicknameHint'; // only spaces: `required` lets them through
+  return isTooLong(name) ? 'nicknameTooLong' : '';
+}
+
+/** Sets the field's refusal in the current language; whether the nickname may go. */
+function checkName() {
+  const key = toNameError(nameInput.value);
+  nameInput.setCustomValidity(key ? t(key) : '');
+  return !key;
+}
+
+nameInput.addEventListener('input', checkName);
 form.addEventListener('submit', (event) => {
-  const name = toNickname(nameInput.value);
-  if (!name) { // only spaces: `required` lets it through
+  if (!checkName()) { // said, never cut
     event.preventDefault();
-    nameInput.setCustomValidity(t('nicknameHint'));
     nameInput.reportValidity();
     return;
   }
+  const name = toNickname(nameInput.value);
   nameInput.value = name;
   store.set('chat.name', name);
   store.set('chat.avatar', form.elements.namedItem('avatar').value);
@@ -66,5 +83,6 @@ async function showRoom() {
   heading.textContent = room.title;
 }
 
-bindLanguageSelect(document.querySelector('[data-lang]'));
+bindLanguageSelect(document.querySelector('[data-lang]'), checkName);
+checkName();
 showRoom();

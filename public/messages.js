@@ -52,11 +52,17 @@ export function showOwn(item, c) {
   append(c, item.el, true);
 }
 
+/** Why a message was refused; the server says 'muted' for quiet mode too. */
+function toFailure(error) {
+  if (error === 'muted' && state.room.quiet && !state.isMuted(state.me.name)) return 'quiet_mode';
+  return ERRORS.includes(error) ? error : 'failed';
+}
+
 export function showOwnState(item, error) {
   item.el.dataset.state = item.state;
   const label = $('[data-state-label]', item.el);
-  if (item.state === 'sent') label.replaceChildren();
-  else setText(label, item.state === 'sending' ? 'sending' : ERRORS.includes(error) ? error : 'failed', { name: item.to ?? '' });
+  const key = item.state === 'failed' ? toFailure(error) : item.state; // 'sending' or 'sent'
+  setText(label, key, { name: item.to ?? '' }); // the key stays in data-i18n, so a language switch redoes the right label
   $('[data-retry]', item.el).hidden = item.state !== 'failed';
   if (item.progress) item.progress.hidden = item.state !== 'sending';
 }

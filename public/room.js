@@ -20,6 +20,7 @@ function renderRoom() {
   const note = !me.teacher && state.isMuted(me.name) ? 'mutedNote' : room.quiet ? 'quietNote' : null;
   ui.note.hidden = !note;
   if (note) setText(ui.note, note);
+  document.body.classList.toggle('is-silenced', state.isSilenced); // a retry would be refused again: none offered
 }
 
 export function startRoom() {

@@ -21,6 +21,8 @@ class ChatState extends EventTarget {
   get activeConv() { return this.convs.get(this.active); }
   isMe(name) { return toKey(name) === toKey(this.me.name); }
   isMuted(name) { return this.room.muted.some((n) => toKey(n) === toKey(name)); }
+  /** Muted, or quiet mode on: the server refuses whatever I write. */
+  get isSilenced() { return !this.me.teacher && (this.room.quiet || this.isMuted(this.me.name)); }
 
   setMe(fields) {
     Object.assign(this.me, fields);

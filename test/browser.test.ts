@@ -69,6 +69,28 @@ login('a nickname in use is refused with the server sentence and a way back', ()
   assert.match(await page.locator('[data-back]').getAttribute('href') ?? '', /index\.html\?name=alice&avatar=cat/);
 }));
 
+login('a nickname is counted in characters like the server: 24 emoji go in, 25 are refused in words, never cut', () => withChat({}, async ({ server, newPage }) => {
+  const page = await newPage({ locale: 'zh-CN' });
+  await page.goto(`${server.url}/`);
+  const field = page.locator('#name');
+  await field.click();
+  await page.keyboard.insertText('😀'.repeat(25));
+  assert.is(await field.inputValue(), '😀'.repeat(25), 'not cut');
+  await page.locator('button[type="submit"]').click();
+  assert.is(await field.evaluate((el: HTMLInputElement) => el.validationMessage), '太长了：最多 24 个字符（一个表情算一个字符）。');
+  assert.match(page.url(), /\/$/, 'still on the login page');
+  await page.locator('[data-lang]').selectOption('en');
+  assert.match(await field.evaluate((el: HTMLInputElement) => el.validationMessage), 'at most 24 characters');
+
+  await field.press('Backspace');
+  assert.is(await field.inputValue(), '😀'.repeat(24));
+  assert.is(await field.evaluate((el: HTMLInputElement) => el.validationMessage), '');
+  await page.locator('button[type="submit"]').click();
+  await page.waitForURL(/\/chat\.html\?/);
+  await ready(page);
+  assert.is(await textOf(page, '[data-me-name]'), '😀'.repeat(24), 'the server takes it');
+}));
+
 login.run();
 
 // ---
@@ -354,6 +376,30 @@ composer('new messages stick to the bottom only when the reader is there; otherw
   assert.ok(await alice.locator('[data-action="bottom"]').isHidden());
 }));
 
+composer('the pill counts the messages that came below the reader, in the page\'s language', () => withChat({}, async ({ server, join }) => {
+  const alice = await join('Alice');
+  const bot = server.client({ name: 'Bot' });
+  await welcomed(bot);
+  for (let i = 1; i <= 40; i++) bot.emit('textmsg', { content: `filler ${i}` });
+  await message(alice, 'filler 40');
+  const log = alice.locator('.log:not([hidden])');
+  const pill = alice.locator('[data-action="bottom"]');
+  await until('at the bottom', () => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 48));
+  await log.evaluate((el) => { el.scrollTop = 0; });
+  bot.emit('textmsg', { content: 'below 1' });
+  await until('one', async () => (await pill.isVisible()) && (await textOf(alice, '[data-action="bottom"]')) === '1 new message ↓');
+  bot.emit('textmsg', { content: 'below 2' });
+  bot.emit('textmsg', { content: 'below 3' });
+  await until('three', async () => (await textOf(alice, '[data-action="bottom"]')) === '3 new messages ↓');
+  await alice.locator('[data-lang]').selectOption('zh');
+  assert.is(await textOf(alice, '[data-action="bottom"]'), '3 条新消息 ↓');
+  await pill.click();
+  assert.ok(await pill.isHidden());
+  await log.evaluate((el) => { el.scrollTop = 0; });
+  bot.emit('textmsg', { content: 'below 4' });
+  await until('counted from zero again', async () => (await textOf(alice, '[data-action="bottom"]')) === '1 条新消息 ↓');
+}));
+
 composer.run();
 
 // ---
@@ -378,6 +424,23 @@ language('Chinese from the browser language, switchable, remembered; refusals in
   await other.locator('[data-back]').click();
   await other.waitForURL(`${server.url}/index.html?name=ALICE&avatar=cat`);
   assert.is(await other.locator('#name').inputValue(), 'ALICE');
+}));
+
+language('a switch redoes the labels of own messages (sent stays sent) and the times, in the new locale', () => withChat({}, async ({ join }) => {
+  const alice = await join('Alice');
+  await say(alice, 'labelled');
+  const mine = await message(alice, 'labelled');
+  await until('sent', async () => (await stateOf(mine)) === 'sent');
+  assert.is(await textOf(alice, '.log:not([hidden]) [data-state-label]'), 'Sent');
+  await alice.locator('[data-lang]').selectOption('zh');
+  assert.is(await stateOf(mine), 'sent');
+  assert.is(await mine.locator('[data-state-label]').textContent(), '已发送');
+  const [shown, expected] = await mine.locator('time').evaluate((el: HTMLTimeElement) => [el.textContent,
+    new Date(el.dateTime).toLocaleString('zh-CN', { hour: 'numeric', minute: '2-digit' })]);
+  assert.is(shown, expected, 'the time in the Chinese locale');
+  await alice.locator('[data-lang]').selectOption('en');
+  assert.is(await mine.locator('[data-state-label]').textContent(), 'Sent');
+  assert.match(await mine.locator('time').textContent() ?? '', /AM|PM/);
 }));
 
 language.run();
@@ -448,6 +511,22 @@ layout('every control has an accessible name; the laptop view makes a good scree
   assert.equal(unnamed, []);
 }));
 
+layout('on a phone the language select and the People button are touch targets of at least 44×44 px', () => withChat({}, async ({ server, join }) => {
+  const alice = await join('Alice', PHONE);
+  const sizeOf = async (locator: Locator) => {
+    const box = await locator.boundingBox();
+    return box ? [Math.round(box.width), Math.round(box.height)] : [0, 0];
+  };
+  for (const [what, locator] of [['language', alice.locator('[data-lang]')], ['people', alice.getByRole('button', { name: /People/ })]] as const) {
+    const [width, height] = await sizeOf(locator);
+    assert.ok(width >= 44 && height >= 44, `${what}: ${width}×${height}`);
+  }
+  assert.ok(await alice.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling');
+  await alice.goto(`${server.url}/`);
+  const [width, height] = await sizeOf(alice.locator('[data-lang]'));
+  assert.ok(width >= 44 && height >= 44, `language on the login page: ${width}×${height}`);
+}));
+
 layout.run();
 
 // ---
@@ -463,6 +542,12 @@ async function teacherJoins({ server, newPage }: Chat, answers: string[] = []) {
   await ready(page);
   await page.locator('[data-teacher-bar]').waitFor();
   return page;
+}
+
+/** A message written as the mute came (the composer not yet disabled): the server has the last word. */
+async function writeAnyway(page: Page, text: string) {
+  await page.locator('#content').evaluate((el: HTMLTextAreaElement) => { el.disabled = false; });
+  await say(page, text);
 }
 
 /** The teacher opens the private chat with `name` and uses one of its buttons (Mute, Unmute, Remove). */
@@ -497,25 +582,35 @@ teaching('the teacher link: the key stays in the tab, leaves the address bar, an
   assert.ok(await sam.locator('[data-tools]').isHidden());
 }));
 
-teaching('mute and quiet mode: the student is told, a refused send says why, and both undo', () => withChat({}, async (c) => {
+teaching('mute and quiet mode: the student is told, cannot write, a refused send says why without a retry, and both undo', () => withChat({}, async (c) => {
   const teacher = await teacherJoins(c);
   const sam = await c.join('Sam');
   const kim = await c.join('Kim');
   await onPerson(teacher, 'Sam', 'Mute');
   await until('Sam is told', async () => (await textOf(sam, '[data-room-note]')) === 'The teacher has muted you.');
   await personButton(teacher, 'Sam').locator('.tag', { hasText: 'muted' }).waitFor();
-  await say(sam, 'can I speak?');
+  await until('Sam cannot write', () => sam.locator('#content').isDisabled());
+  assert.ok(await sam.getByRole('button', { name: 'Send' }).isDisabled());
+  assert.ok(await sam.locator('[data-file]').isDisabled());
+  assert.ok(await kim.locator('#content').isEnabled(), 'only Sam is muted');
+  await writeAnyway(sam, 'can I speak?');
   const refusedMsg = await message(sam, 'can I speak?');
   await until('refused', async () => (await stateOf(refusedMsg)) === 'failed');
-  assert.match(await refusedMsg.textContent() ?? '', 'Not sent: muted by the teacher');
+  assert.is(await refusedMsg.locator('[data-state-label]').textContent(), 'Not sent: muted by the teacher');
+  assert.ok(await refusedMsg.getByRole('button', { name: 'Retry' }).isHidden(), 'no retry while muted');
   assert.ok(await kim.locator('[data-room-note]').isHidden(), 'only Sam is muted');
+  await sam.locator('[data-file]').evaluate((el: HTMLInputElement) => { el.disabled = false; });
   await sam.locator('[data-file]').setInputFiles(fixture('tiny.png'));
   const refusedPic = pictures(sam).locator('xpath=ancestor::li[1]');
   await until('the picture is refused too', async () => (await stateOf(refusedPic)) === 'failed');
   assert.match(await refusedPic.textContent() ?? '', 'Not sent: muted by the teacher');
+  await sam.locator('[data-lang]').selectOption('zh');
+  assert.is(await refusedMsg.locator('[data-state-label]').textContent(), '发送失败：已被老师禁言');
+  await sam.locator('[data-lang]').selectOption('en');
 
   await onPerson(teacher, 'Sam', 'Unmute');
   await sam.locator('[data-room-note]').waitFor({ state: 'hidden' });
+  assert.ok(await sam.locator('#content').isEnabled(), 'Sam can write again');
   await refusedMsg.getByRole('button', { name: 'Retry' }).click();
   await message(kim, 'can I speak?');
   await refusedPic.getByRole('button', { name: 'Retry' }).click();
@@ -525,14 +620,20 @@ teaching('mute and quiet mode: the student is told, a refused send says why, and
   await quiet.click();
   await until('pressed', async () => (await quiet.getAttribute('aria-pressed')) === 'true');
   await until('Kim is told', async () => (await textOf(kim, '[data-room-note]')) === 'Quiet mode: only the teacher can write.');
-  await say(kim, 'hello?');
+  assert.ok(await kim.locator('#content').isDisabled(), 'Kim cannot write');
+  await writeAnyway(kim, 'hello?');
   const hushed = await message(kim, 'hello?');
   await until('refused in quiet mode', async () => (await stateOf(hushed)) === 'failed');
+  assert.is(await hushed.locator('[data-state-label]').textContent(), 'Not sent: quiet mode, only the teacher can write');
+  assert.ok(await hushed.getByRole('button', { name: 'Retry' }).isHidden());
   await teacher.getByRole('button', { name: 'Back to group' }).click();
+  assert.ok(await teacher.locator('#content').isEnabled(), 'the teacher still writes');
   await say(teacher, 'Quiet please, read page 42');
   await message(kim, 'Quiet please');
   await quiet.click();
   await kim.locator('[data-room-note]').waitFor({ state: 'hidden' });
+  assert.ok(await kim.locator('#content').isEnabled());
+  assert.ok(await hushed.getByRole('button', { name: 'Retry' }).isVisible(), 'a retry once quiet mode is off');
   assert.is(await countOf(sam, 'hello?'), 0, 'a refused message reaches no one');
 }));
 
