@@ -358,7 +358,8 @@ composer('the emoji picker inserts at the caret and gives the focus back', () =>
   assert.ok(await alice.locator('#emoji-panel').isHidden());
 }));
 
-composer('new messages stick to the bottom only when the reader is there; otherwise a pill', () => withChat({}, async ({ server, join }) => {
+/** Alice reads 40 messages from a bot, then scrolls back to the top of the log. */
+async function readingAbove({ server, join }: Chat) {
   const alice = await join('Alice');
   const bot = server.client({ name: 'Bot' });
   await welcomed(bot);
@@ -368,6 +369,11 @@ composer('new messages stick to the bottom only when the reader is there; otherw
   const isAtBottom = () => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 48);
   await until('at the bottom', isAtBottom);
   await log.evaluate((el) => { el.scrollTop = 0; });
+  return { alice, bot, log, isAtBottom };
+}
+
+composer('new messages stick to the bottom only when the reader is there; otherwise a pill', () => withChat({}, async (chat) => {
+  const { alice, bot, log, isAtBottom } = await readingAbove(chat);
   bot.emit('textmsg', { content: 'while reading above' });
   await alice.locator('[data-action="bottom"]').waitFor();
   assert.is(await log.evaluate((el) => el.scrollTop), 0, 'the reader is not moved');
@@ -376,16 +382,9 @@ composer('new messages stick to the bottom only when the reader is there; otherw
   assert.ok(await alice.locator('[data-action="bottom"]').isHidden());
 }));
 
-composer('the pill counts the messages that came below the reader, in the page\'s language', () => withChat({}, async ({ server, join }) => {
-  const alice = await join('Alice');
-  const bot = server.client({ name: 'Bot' });
-  await welcomed(bot);
-  for (let i = 1; i <= 40; i++) bot.emit('textmsg', { content: `filler ${i}` });
-  await message(alice, 'filler 40');
-  const log = alice.locator('.log:not([hidden])');
+composer('the pill counts the messages that came below the reader, in the page\'s language', () => withChat({}, async (chat) => {
+  const { alice, bot, log } = await readingAbove(chat);
   const pill = alice.locator('[data-action="bottom"]');
-  await until('at the bottom', () => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 48));
-  await log.evaluate((el) => { el.scrollTop = 0; });
   bot.emit('textmsg', { content: 'below 1' });
   await until('one', async () => (await pill.isVisible()) && (await textOf(alice, '[data-action="bottom"]')) === '1 new message ↓');
   bot.emit('textmsg', { content: 'below 2' });
