@@ -15,7 +15,6 @@ import {
 import { HANDLERS } from './chat/events.ts';
 import { joinPage, lanUrls } from './chat/join-page.ts';
 import { createFileStore } from './chat/file-store.ts';
-import { toNameKey } from './chat/names.ts';
 import { ROOM_RATE, type Rate } from './chat/rules.ts';
 import { School, type KeyRole } from './chat/school.ts';
 import { LIMITS, type ChatSocket, type Limits, type Room } from './chat/room.ts';
@@ -162,7 +161,7 @@ export function createChatServer(options: ChatOptions = {}) {
     const targets = to === undefined ? [...room.people.online.values()] : [];
     const offline: string[] = [];
     for (const name of (to as string[] | undefined) ?? []) {
-      const person = room.people.online.get(toNameKey(name));
+      const person = room.people.byName(name);
       if (person && !targets.includes(person)) targets.push(person);
       else if (!person) offline.push(name);
     }

@@ -23,25 +23,22 @@ export class Conversations {
   private readonly privates = new Map<string, Entry[]>(); // conversation key -> messages
   private readonly bySession = new Map<string, Set<string>>(); // session -> its conversation keys
   private seq = 0;
-  private count = 0; // messages kept, group and private
 
-  get kept() { return this.count; }
   get privateCount() { return this.privates.size; }
   nextSeq() { return ++this.seq; }
   hasConversations(session: string) { return this.bySession.has(session); }
 
   remember(entry: Entry) {
-    this.count++;
     if (!entry.toS) {
       this.group.push(entry);
-      if (this.group.length > GROUP_KEEP * 1.25) this.count -= this.group.splice(0, this.group.length - GROUP_KEEP).length;
+      if (this.group.length > GROUP_KEEP * 1.25) this.group.splice(0, this.group.length - GROUP_KEEP);
       return;
     }
     const key = toConvKey(entry.from, entry.toS);
     const conv = this.privates.get(key) ?? [];
     if (!conv.length) this.privates.set(key, conv);
     conv.push(entry);
-    if (conv.length > PRIVATE_KEEP) { conv.shift(); this.count--; }
+    if (conv.length > PRIVATE_KEEP) conv.shift();
     for (const id of [entry.from, entry.toS]) {
       const keys = this.bySession.get(id) ?? new Set();
       if (!keys.size) this.bySession.set(id, keys);
@@ -60,7 +57,6 @@ export class Conversations {
   }
 
   clearGroup() {
-    this.count -= this.group.length;
     this.group.length = 0;
   }
 
@@ -69,7 +65,6 @@ export class Conversations {
     for (const key of this.bySession.get(session) ?? []) {
       const other = key.split(' ').find((id) => id !== session) ?? session;
       if (other !== session && isKnown(other)) continue;
-      this.count -= this.privates.get(key)?.length ?? 0;
       this.privates.delete(key);
       this.bySession.get(other)?.delete(key);
       if (!this.bySession.get(other)?.size) this.bySession.delete(other);

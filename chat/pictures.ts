@@ -65,6 +65,4 @@ export class Uploads {
   dropAll() {
     for (const id of [...this.bySession.keys()]) this.drop(id);
   }
-
-  get count() { return this.bySession.size; }
 }
