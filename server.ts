@@ -6,15 +6,19 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import fs from 'node:fs';
 import { Server } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import { renderSVG, renderUnicodeCompact } from 'uqr';
 import {
-  DEFAULT_ROOM, isContentError, isPlainObject, toContent, toLanguage, toRefusal,
+  DEFAULT_ROOM, isContentError, isPlainObject, toContent, toLanguage, toRefusal, type Refusal,
   type ClientToServerEvents, type InterServerEvents, type ServerToClientEvents, type SocketData, type TextMsg,
 } from './chat/contract.ts';
 import { HANDLERS } from './chat/events.ts';
 import { joinPage, lanUrls } from './chat/join-page.ts';
 import { createFileStore } from './chat/file-store.ts';
+import { createRedisStore } from './chat/redis-store.ts';
+import { Cluster } from './chat/cluster.ts';
 import { ROOM_RATE, type Rate } from './chat/rules.ts';
 import { School, type KeyRole } from './chat/school.ts';
 import { LIMITS, type ChatSocket, type Limits, type Room } from './chat/room.ts';
@@ -36,6 +40,7 @@ const IMAGE_TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png
 export interface ChatOptions {
   dataDir?: string;
   store?: ChatStore; // the file store under dataDir when absent
+  redisUrl?: string; // a node of a cluster: everything in this Redis, shared with the other nodes (no dataDir)
   rateLimit?: Rate | false;
   roomRate?: Rate | false; // the whole room's ceiling; off when rateLimit is off
   presenceLimit?: number;
@@ -54,8 +59,14 @@ export function createChatServer(options: ChatOptions = {}) {
   const rate = options.rateLimit === undefined ? DEFAULT_RATE : options.rateLimit;
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const log = options.log ?? ((line: string) => console.log(line));
-  const store = options.store ?? createFileStore(options.dataDir ?? './data', log);
   const limits = { ...LIMITS, ...options.limits };
+  const nodeId = nanoid(10);
+  const redisStore = options.redisUrl ? createRedisStore(options.redisUrl, log, nodeId) : null;
+  const store = redisStore ?? options.store ?? createFileStore(options.dataDir ?? './data', log);
+  const cluster = redisStore ? new Cluster(redisStore, log, nodeId) : undefined;
+  // The adapter's own connection: its reader blocks, and what it sends while Redis is away may wait for it.
+  const adapterRedis = options.redisUrl ? new Redis(options.redisUrl, { retryStrategy: (n) => Math.min(100 * n, 1000) }) : null;
+  adapterRedis?.on('error', () => {}); // said by the store's connection
 
   // ---- HTTP
 
@@ -199,6 +210,7 @@ export function createChatServer(options: ChatOptions = {}) {
   const httpServer = createServer(app);
   const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(httpServer, {
     maxHttpBufferSize: MAX_FRAME,
+    ...(adapterRedis && { adapter: createAdapter(adapterRedis) }),
     allowRequest: (req, callback) => callback(null, isOriginAllowed(req, allowedOrigins)),
   });
 
@@ -221,16 +233,21 @@ export function createChatServer(options: ChatOptions = {}) {
     disk: new PictureDisk(limits.roomPictureBytes, limits.totalPictureBytes),
     crowd: { online: 0 },
     limits,
+    cluster,
   }, options.teacherKey).then((opened) => { school = opened; });
 
   io.use((socket, next) => {
     const auth = isPlainObject(socket.handshake.auth) ? socket.handshake.auth : {};
+    const settle = (result: Room | Refusal) => {
+      if (typeof result === 'string') return next(toRefusal(result, toLanguage(auth)));
+      next();
+      // A connection that closed in the same write as its handshake never connects, so no 'disconnect' will
+      // release what admit() claimed: Socket.IO decides on the next tick, and this tick comes after it.
+      process.nextTick(() => { if (!socket.connected) result.release(socket); });
+    };
     const result = school.admit(socket, auth);
-    if (typeof result === 'string') return next(toRefusal(result, toLanguage(auth)));
-    next();
-    // A connection that closed in the same write as its handshake never connects, so no 'disconnect' will
-    // release what admit() claimed: Socket.IO decides on the next tick, and this tick comes after it.
-    process.nextTick(() => { if (!socket.connected) result.release(socket); });
+    if (result instanceof Promise) result.then(settle);
+    else settle(result);
   });
 
   io.on('connection', (socket) => {
@@ -301,6 +318,7 @@ export function createChatServer(options: ChatOptions = {}) {
       httpServer.closeAllConnections(); // a keep-alive (long-polling) connection would otherwise hold close() open
       await closed;
       await school?.close();
+      adapterRedis?.disconnect();
     })();
     return closing;
   }
@@ -308,6 +326,7 @@ export function createChatServer(options: ChatOptions = {}) {
   const sum = (f: (r: Room) => number) => [...school.rooms.values()].reduce((n, r) => n + f(r), 0);
   return {
     app, httpServer, io, listen, close, ready,
+    redisWhere: redisStore?.where,
     get school() { return school; },
     /** The server (admin) key: teacher in every room, and the key that manages rooms. */
     get teacherKey() { return school.adminKey; },
@@ -360,9 +379,11 @@ async function main() {
     rateLimit: toRateLimit(env.RATE_LIMIT),
     allowedOrigins: env.ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
     teacherKey: env.TEACHER_KEY,
+    redisUrl: env.REDIS_URL || undefined,
   });
   const { port } = await chat.listen(Number(env.PORT ?? 3000), env.HOST || '0.0.0.0');
   const students = lanUrls(port, { withLocalhost: false });
+  if (env.REDIS_URL) console.log(`A node of the school on Redis at ${chat.redisWhere}, listening on port ${port}.`);
   console.log('Classroom chat is running. Students can open:');
   for (const url of students) console.log(`  ${url}`);
   console.log(renderUnicodeCompact(students[0]));

@@ -1,6 +1,7 @@
 // The messages a room keeps in memory: the group conversation (for catch-up after a drop) and the private
 // conversations by pair of sessions; history for a (re)connecting person, and what compaction keeps.
 import type { AckFn, TextMsg } from './contract.ts';
+import { isAfter, toStreamMs } from './stream-ids.ts';
 
 export const HISTORY_REPLAY = 200; // group messages in a fresh welcome
 const GROUP_KEEP = 1000; // group messages kept for catch-up
@@ -14,6 +15,9 @@ export interface Entry {
   cid?: string;
   committed: boolean;
   waiters?: AckFn[]; // retries that arrived before the first write finished
+  at?: string; // in a cluster: its place in the event stream (the school's order, on Redis's clock)
+  node?: string; // in a cluster: the node that stored it, if not this one
+  redelivered?: boolean; // a retry of it reached this node, which sent it again
 }
 
 const toConvKey = (a: string, b: string) => (a < b ? `${a} ${b}` : `${b} ${a}`);
@@ -22,23 +26,31 @@ export class Conversations {
   readonly group: Entry[] = [];
   private readonly privates = new Map<string, Entry[]>(); // conversation key -> messages
   private readonly bySession = new Map<string, Set<string>>(); // session -> its conversation keys
+  private readonly byId = new Map<string, Entry>(); // every kept message by id
   private seq = 0;
+
+  /** `overlapMs`: in a cluster, catch-up also sends what was stored this long before the last message seen,
+   * as nodes deliver concurrent messages in different orders (the page drops what it has already). */
+  constructor(private readonly overlapMs = 0) {}
 
   get privateCount() { return this.privates.size; }
   nextSeq() { return ++this.seq; }
   hasConversations(session: string) { return this.bySession.has(session); }
 
+  has(id: string) { return this.byId.has(id); }
+
   remember(entry: Entry) {
+    this.byId.set(entry.msg.id, entry);
     if (!entry.toS) {
       this.group.push(entry);
-      if (this.group.length > GROUP_KEEP * 1.25) this.group.splice(0, this.group.length - GROUP_KEEP);
+      if (this.group.length > GROUP_KEEP * 1.25) this.drop(this.group.splice(0, this.group.length - GROUP_KEEP));
       return;
     }
     const key = toConvKey(entry.from, entry.toS);
     const conv = this.privates.get(key) ?? [];
     if (!conv.length) this.privates.set(key, conv);
     conv.push(entry);
-    if (conv.length > PRIVATE_KEEP) conv.shift();
+    if (conv.length > PRIVATE_KEEP) this.drop([conv.shift()!]);
     for (const id of [entry.from, entry.toS]) {
       const keys = this.bySession.get(id) ?? new Set();
       if (!keys.size) this.bySession.set(id, keys);
@@ -49,15 +61,24 @@ export class Conversations {
   /** What a (re)connecting person gets: everything after `lastId` if we still have it, else the recent past. */
   historyFor(session: string, lastId: unknown): TextMsg[] {
     const convs = [...(this.bySession.get(session) ?? [])].map((k) => this.privates.get(k) ?? []);
-    const after = typeof lastId === 'string' ? findSeq(lastId, [this.group, ...convs]) : -1;
-    const pick = (entries: Entry[]) => (after >= 0 ? entries.filter((e) => e.seq > after) : entries);
-    const recentGroup = after >= 0 ? this.group : this.group.slice(-HISTORY_REPLAY);
+    const last = typeof lastId === 'string' ? this.byId.get(lastId) : undefined;
+    const after = last?.seq ?? -1;
+    const since = this.overlapMs && last?.at ? toStreamMs(last.at) - this.overlapMs : Infinity;
+    const pick = (entries: Entry[]) => (last ? entries.filter((e) => e.seq > after || (e.at !== undefined && toStreamMs(e.at) >= since)) : entries);
+    const recentGroup = last ? this.group : this.group.slice(-HISTORY_REPLAY);
     const toSeen = (e: Entry): TextMsg => (e.from === session ? { ...e.msg, own: true } : e.msg); // own by session, not by name
     return [pick(recentGroup), ...convs.map(pick)].flat().sort((a, b) => a.seq - b.seq).map(toSeen);
   }
 
-  clearGroup() {
-    this.group.length = 0;
+  /** Empties the group; in a cluster only what was stored before the clear (`before`, an event id). */
+  clearGroup(before?: string) {
+    const kept = before ? this.group.filter((e) => e.at !== undefined && isAfter(e.at, before)) : [];
+    this.drop(this.group.filter((e) => !kept.includes(e)));
+    this.group.splice(0, this.group.length, ...kept);
+  }
+
+  private drop(entries: Entry[]) {
+    for (const e of entries) this.byId.delete(e.msg.id);
   }
 
   /** A session is forgotten: its conversations go only once nobody in them can read them any more. */
@@ -65,6 +86,7 @@ export class Conversations {
     for (const key of this.bySession.get(session) ?? []) {
       const other = key.split(' ').find((id) => id !== session) ?? session;
       if (other !== session && isKnown(other)) continue;
+      this.drop(this.privates.get(key) ?? []);
       this.privates.delete(key);
       this.bySession.get(other)?.delete(key);
       if (!this.bySession.get(other)?.size) this.bySession.delete(other);
@@ -76,11 +98,4 @@ export class Conversations {
   all(): Entry[] {
     return [this.group, ...this.privates.values()].flat().sort((a, b) => a.seq - b.seq);
   }
-}
-
-function findSeq(id: string, lists: Entry[][]): number {
-  for (const list of lists) {
-    for (let i = list.length - 1; i >= 0; i--) if (list[i].msg.id === id) return list[i].seq;
-  }
-  return -1;
 }

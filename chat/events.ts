@@ -67,7 +67,7 @@ function onTyping(room: Room, session: Session, socket: ChatSocket, args: unknow
   const { to } = payload;
   if (to === undefined) {
     session.typingAt = now;
-    socket.to(room.id).except(session.tabs).emit('typing', { name: session.name });
+    socket.to(room.id).except(room.tabIds(session)).emit('typing', { name: session.name });
     return;
   }
   const recipient = typeof to === 'string' ? room.people.byName(to) : undefined;

@@ -17,6 +17,7 @@ export interface Session {
   typingAt: number;
   cids?: Map<string, Entry>; // client message ids (retry dedupe), made on first use
   isTeacher: boolean;
+  rosterAt?: string; // in a cluster: the last roster event applied to this session
 }
 
 export const toUserInfo = (s: Session): UserInfo =>
@@ -27,7 +28,10 @@ export class People {
   readonly online = new Map<string, Session>(); // name key -> session with at least one tab
   private usersCache: UserInfo[] | null = null; // the first `listLimit` people; most joins in a big room leave it as is
 
-  constructor(private readonly listLimit: number, private readonly burst: number) {}
+  /** `shared`: in a cluster, who is online is set by the cluster (setOnline), not by this node's tabs. */
+  constructor(private readonly listLimit: number, private readonly burst: number, private readonly shared = false) {}
+
+  isOnline = (s: Session) => this.online.get(s.key) === s;
 
   get(id: string | undefined): Session | undefined {
     return id === undefined ? undefined : this.sessions.get(id);
@@ -46,7 +50,7 @@ export class People {
     const holder = this.online.get(key);
     if (holder && holder !== known) return 'name_taken';
     if (known && known.key === key) {
-      if (!known.tabs.length) [known.name, known.avatar] = [name, avatar]; // while online, the first tab's spelling stays
+      if (!this.isOnline(known)) [known.name, known.avatar] = [name, avatar]; // while online, the first tab's spelling stays
       return known;
     }
     return this.add(nanoid(), name, avatar);
@@ -61,23 +65,31 @@ export class People {
     return session;
   }
 
-  /** Adds a tab; true when it is the person's first (they just came online). */
+  /** Adds a tab; true when it is the person's first here (alone, they just came online). */
   claim(session: Session, socketId: string): boolean {
     session.tabs = session.tabs.concat(socketId); // exact size: a push would reserve 17 slots per person
     session.lastSeen = Date.now();
     if (session.tabs.length > 1) return false;
-    this.online.set(session.key, session);
-    this.usersCache = null;
+    if (!this.shared) this.setOnline(session, true);
     return true;
   }
 
-  /** Removes a tab; true when it was the person's last (they just went offline). */
+  /** Removes a tab; true when it was the person's last here (alone, they just went offline). */
   release(session: Session, socketId: string): boolean {
     if (!session.tabs.includes(socketId)) return false;
     session.tabs = session.tabs.filter((id) => id !== socketId);
     session.lastSeen = Date.now();
     if (session.tabs.length) return false;
-    if (this.online.get(session.key) === session) this.online.delete(session.key);
+    if (!this.shared) this.setOnline(session, false);
+    return true;
+  }
+
+  /** Marks a person online or not; true if that changed anything. */
+  setOnline(session: Session, isOnline: boolean): boolean {
+    if (this.isOnline(session) === isOnline) return false;
+    if (isOnline) this.online.set(session.key, session);
+    else this.online.delete(session.key);
+    session.lastSeen = Date.now();
     this.usersCache = null;
     return true;
   }
@@ -95,7 +107,7 @@ export class People {
   /** Sessions to forget: offline past the TTL; past the cap also offline ones, first those with nothing to
    * read (a flood of throw-away nicknames), then the longest gone, never one with conversations seen within `recentMs`. */
   toForget(now: number, ttlMs: number, cap: number, recentMs: number, hasConversations: (id: string) => boolean): Session[] {
-    const offline = [...this.sessions.values()].filter((s) => !s.tabs.length); // Map order: oldest first
+    const offline = [...this.sessions.values()].filter((s) => !s.tabs.length && !this.isOnline(s)); // Map order: oldest first
     const gone = new Set(offline.filter((s) => now - s.lastSeen > ttlMs));
     let excess = this.sessions.size - gone.size - cap;
     if (excess <= 0) return [...gone];

@@ -6,6 +6,10 @@
 //   chat:room:<id>:picture:<file>     one picture's bytes
 //   chat:room:<id>:pictures           sorted set: file names by when they were stored (ms)
 //   chat:room:<id>:picture-sizes      hash: file name -> bytes
+//   chat:room:<id>:log-gen            how many times the log was compacted (a compaction checks it first)
+//   chat:room:<id>:cid:<session>:<cid>  "<id> <ts>" of a stored message, for a day: a retry on any node is answered
+//   chat:events                       stream of what changed (a message, a room's settings, a deletion), capped:
+//                                     every node of a cluster reads it to keep its view of the school (cluster.ts)
 // An ack means Redis answered the RPUSH: the line is in its memory. What that survives is Redis's persistence,
 // which this store cannot choose: with `appendonly yes` and `appendfsync everysec` (Redis's default fsync) the
 // line is in the AOF, in the page cache, as Redis answers, so a crash of Redis loses nothing and a crash of its
@@ -14,11 +18,14 @@
 // Redis loses everything since its last snapshot (said at start, when CONFIG may be read).
 import { Redis, ReplyError, type ChainableCommander } from 'ioredis';
 import { ROOM_ID_RE } from './contract.ts';
-import { PICTURE_FILE_RE, toLogRecord, toRoomMeta, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
+import { PICTURE_FILE_RE, toLogRecord, toRoomMeta, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
 
 const PREFIX = 'chat:';
 const SERVER_KEY = `${PREFIX}server-key`;
 const ROOMS = `${PREFIX}rooms`;
+export const EVENTS = `${PREFIX}events`;
+export const EVENTS_KEEP = 100_000; // about: every node reads each event within seconds; a longer absence reloads the school
+const CID_TTL_S = 24 * 3600; // a retry comes within seconds; a day covers a laptop that slept
 const TIMEOUT_MS = 3000; // a connection with a command unanswered this long is dropped and made anew
 const READY_WAIT_MS = 3000; // calls other than the log's wait this long for a connection (at start, after a cut)
 const RETRY_MAX_MS = 1000; // reconnects forever, at most this far apart
@@ -28,29 +35,94 @@ const RETRY_MAX_MS = 1000; // reconnects forever, at most this far apart
 const DELETE_ROOM = `
 local files = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, file in ipairs(files) do redis.call('DEL', ARGV[1] .. file) end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7], KEYS[8], KEYS[9], KEYS[10])
 redis.call('SREM', KEYS[5], ARGV[2])
+redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[3], '*', 't', 'deleted', 'room', ARGV[2])
 return #files`;
 
+// One batch of messages: a record whose (session, cid) is stored already is not stored again; its answer is the
+// stored message's "<id> <ts>". Each stored line is told on the event stream with the log's length after it,
+// and answered with that event's id (its place in the school's order).
+// KEYS: log, events, gen. ARGV: room, node, events kept, cid key prefix, cid TTL, then per record: line, cid key suffix or '', answer.
+const APPEND = `
+local gen = redis.call('GET', KEYS[3]) or '0'
+local out = {}
+for i = 6, #ARGV, 3 do
+  local stored = false
+  if ARGV[i + 1] ~= '' then
+    local key = ARGV[4] .. ARGV[i + 1]
+    stored = redis.call('GET', key)
+    if not stored then redis.call('SET', key, ARGV[i + 2], 'EX', ARGV[5]) end
+  end
+  if stored then
+    out[#out + 1] = stored
+  else
+    local len = redis.call('RPUSH', KEYS[1], ARGV[i])
+    out[#out + 1] = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 't', 'msg', 'room', ARGV[1], 'node', ARGV[2], 'gen', gen, 'len', len, 'rec', ARGV[i])
+  end
+end
+out[#out + 1] = redis.call('LLEN', KEYS[1])
+return out`;
+
+// Replaces the lines the room has seen (the first ARGV[3]) with the kept ones; later lines stay. Refused (-1)
+// if another node compacted meanwhile (the line numbers it knows are stale).
+// KEYS: log, gen, events. ARGV: room, gen, known lines, events kept, then the kept lines.
+const COMPACT = `
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[2] then return -1 end
+redis.call('LTRIM', KEYS[1], tonumber(ARGV[3]), -1)
+for i = #ARGV, 5, -1 do redis.call('LPUSH', KEYS[1], ARGV[i]) end
+local gen = redis.call('INCR', KEYS[2])
+local len = redis.call('LLEN', KEYS[1])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 't', 'compacted', 'room', ARGV[1], 'gen', gen, 'len', len)
+return len`;
+
+// The teacher cleared the group: every line without a recipient goes, whoever wrote it and whenever.
+// KEYS: log, gen, events. ARGV: room, events kept.
+const CLEAR_GROUP = `
+local kept = {}
+for _, line in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local ok, record = pcall(cjson.decode, line)
+  if ok and type(record) == 'table' and record.toS ~= nil then kept[#kept + 1] = line end
+end
+redis.call('DEL', KEYS[1])
+for i = 1, #kept, 1000 do redis.call('RPUSH', KEYS[1], unpack(kept, i, math.min(i + 999, #kept))) end
+local gen = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 't', 'cleared', 'room', ARGV[1], 'gen', gen, 'len', #kept)
+return #kept`;
+
 /** The keys of one room; throws on an id that is not one (it would reach into other keys). */
-function toKeys(roomId: string) {
+export function toKeys(roomId: string) {
   if (!ROOM_ID_RE.test(roomId)) throw new Error(`not a room id: ${JSON.stringify(roomId)}`);
   const room = `${PREFIX}room:${roomId}`;
-  return { meta: room, log: `${room}:log`, picture: `${room}:picture:`, pictures: `${room}:pictures`, sizes: `${room}:picture-sizes` };
+  return {
+    meta: room, log: `${room}:log`, gen: `${room}:log-gen`, cid: `${room}:cid:`, picture: `${room}:picture:`,
+    pictures: `${room}:pictures`, sizes: `${room}:picture-sizes`,
+    claims: `${room}:claims`, tabs: `${room}:tabs`, sessions: `${room}:sessions`, // the cluster's people (cluster.ts)
+  };
 }
 
-export function createRedisStore(url: string, warn: (line: string) => void): ChatStore {
+export interface RedisStore extends ChatStore {
+  readonly redis: Redis;
+  readonly where: string; // the URL without its password
+  /** A new connection with the same settings, for a reader that blocks. */
+  duplicate(): Redis;
+}
+
+/** `nodeId` makes this a cluster node's store: each message line is tagged with it, and the log learns its
+ * line numbers from the stream (other nodes append too) rather than from its own appends. */
+export function createRedisStore(url: string, warn: (line: string) => void, nodeId?: string): RedisStore {
   const where = toShownUrl(url);
-  const redis = new Redis(url, {
+  const settings = {
     enableOfflineQueue: false, // a command while disconnected fails at once: none is sent late, out of order, after its refusal
     maxRetriesPerRequest: 0, // commands in flight when the connection drops fail then...
     autoResendUnfulfilledCommands: false, // ...and are not sent again after the reconnect
     socketTimeout: TIMEOUT_MS, // a Redis that stops answering (frozen, cut off): the connection is dropped, its commands
     commandTimeout: TIMEOUT_MS + 500, // fail, and later ones fail at once instead of each waiting; this is a backstop
     connectTimeout: TIMEOUT_MS,
-    retryStrategy: (times) => Math.min(100 * times, RETRY_MAX_MS),
-    protocol: 2, // flat replies (ZRANGE WITHSCORES) the same on every Redis version
-  });
+    retryStrategy: (times: number) => Math.min(100 * times, RETRY_MAX_MS),
+    protocol: 2 as const, // flat replies (ZRANGE WITHSCORES) the same on every Redis version
+  };
+  const redis = new Redis(url, settings);
   let lastError = 'no answer';
   let state: 'new' | 'up' | 'down' | 'closed' = 'new';
   const unreachable = (detail = lastError) => new Error(`Redis at ${where} is not reachable (${detail})`);
@@ -86,6 +158,12 @@ export function createRedisStore(url: string, warn: (line: string) => void): Cha
   }
 
   return {
+    redis, where,
+    duplicate: () => {
+      const copy = new Redis(url, { ...settings, socketTimeout: undefined, commandTimeout: undefined });
+      copy.on('error', () => {}); // said by the main connection
+      return copy;
+    },
     async serverKey(given, make) {
       if (given) return given;
       await connected();
@@ -110,18 +188,21 @@ export function createRedisStore(url: string, warn: (line: string) => void): Cha
     },
     async saveRoom(meta) {
       const keys = toKeys(meta.id);
+      const text = JSON.stringify(meta);
       await connected();
-      await exec(redis.multi().set(keys.meta, JSON.stringify(meta)).sadd(ROOMS, meta.id));
+      await exec(redis.multi().set(keys.meta, text).sadd(ROOMS, meta.id).xadd(EVENTS, 'MAXLEN', '~', EVENTS_KEEP, '*', 't', 'meta', 'room', meta.id, 'meta', text));
     },
     async deleteRoom(id) {
       const keys = toKeys(id);
       await connected();
-      await redis.eval(DELETE_ROOM, 5, keys.pictures, keys.sizes, keys.meta, keys.log, ROOMS, keys.picture, id);
+      await redis.eval(DELETE_ROOM, 10, keys.pictures, keys.sizes, keys.meta, keys.log, ROOMS, EVENTS, keys.gen, keys.claims, keys.tabs, keys.sessions, keys.picture, id, EVENTS_KEEP);
     },
     async openLog(roomId) {
-      const key = toKeys(roomId).log;
+      const keys = toKeys(roomId);
       await connected();
-      return openLog(redis, key, await redis.lrange(key, 0, -1), (why) => warn(`${why} of ${key} in Redis at ${where}`), unreachable);
+      const [lines, gen] = (await exec(redis.multi().lrange(keys.log, 0, -1).get(keys.gen))) as [string[], string | null];
+      const onWarn = (why: string) => warn(`${why} of ${keys.log} in Redis at ${where}`);
+      return openLog(redis, roomId, toRecords(lines, onWarn), { lines: lines.length, gen: Number(gen) || 0 }, nodeId, unreachable);
     },
     async writePicture(roomId, file, bytes) {
       if (!PICTURE_FILE_RE.test(file)) throw new Error(`not a picture file name: ${JSON.stringify(file)}`);
@@ -158,17 +239,23 @@ export function createRedisStore(url: string, warn: (line: string) => void): Cha
   };
 }
 
-/** One room's log: a Redis list appended to by RPUSH; the room waits for Redis's answer before it acks. */
-function openLog(redis: Redis, key: string, lines: string[], warn: (why: string) => void, unreachable: (detail?: string) => Error): MessageLog {
-  const records = toRecords(lines, warn);
-  let lineCount = lines.length;
-  let unseen = 0; // lines appended whose answer the room has not yet acted on: a rewrite must keep them
+/** One room's log: a Redis list appended to by a script; the room waits for Redis's answer before it acks.
+ * `known` lines are those the room has seen; a compaction replaces them and keeps any later ones. Alone on its
+ * Redis a store knows a line once its append is answered; a cluster node, once the stream tells it. */
+function openLog(
+  redis: Redis, roomId: string, records: LogRecord[], at: { lines: number; gen: number }, nodeId: string | undefined,
+  unreachable: (detail?: string) => Error,
+): MessageLog & Required<Pick<MessageLog, 'observe' | 'clearGroup'>> {
+  const keys = toKeys(roomId);
+  let { lines: lineCount, gen } = at;
+  let known = lineCount;
   let isClosed = false;
   let last: Promise<unknown> = Promise.resolve();
   const refusal = () => (isClosed ? new Error('the message log is closed') : redis.status !== 'ready' ? unreachable() : null);
   const toFailure = (err: Error) => { // an error Redis answered is said as is; any other is about the connection
     throw err instanceof ReplyError ? err : unreachable(redis.status === 'ready' ? err.message : undefined); // not "max retries (0)"
   };
+  const settle = <T>(done: Promise<T>) => { last = done.catch(() => {}); return done; };
 
   return {
     records,
@@ -177,23 +264,36 @@ function openLog(redis: Redis, key: string, lines: string[], warn: (why: string)
       const refused = refusal();
       if (refused) return Promise.reject(refused);
       if (!batch.length) return;
-      let length = 0;
-      const written = redis.rpush(key, ...batch.map((r) => JSON.stringify(r))).then((n) => { length = n; }, toFailure);
-      // Counted down by the first reaction on the very promise the room waits on, so when the room compacts in
-      // its reaction to this answer, later appends still count as unseen even if their answers came in the same read.
-      unseen += batch.length;
-      written.then(() => { unseen -= batch.length; lineCount = length; }, () => { unseen -= batch.length; });
-      last = written.catch(() => {});
-      return written;
+      const args = batch.flatMap((r) => [JSON.stringify(r), r.cid ? `${r.from}:${r.cid}` : '', `${r.id} ${r.ts}`]);
+      const written = (redis.eval(APPEND, 3, keys.log, EVENTS, keys.gen, roomId, nodeId ?? '', EVENTS_KEEP, keys.cid, CID_TTL_S, ...args) as Promise<string[]>)
+        .then((out) => {
+          if (!nodeId) known = lineCount = Number(out.at(-1));
+          return out.slice(0, -1).map(toAnswer);
+        }, toFailure);
+      return settle(written);
     },
     rewrite(kept: LogRecord[]) {
       const refused = refusal();
       if (refused) return Promise.reject(refused);
-      const multi = unseen ? redis.multi().ltrim(key, -unseen, -1) : redis.multi().del(key); // keeps the lines still on their way
-      if (kept.length) multi.lpush(key, ...kept.map((r) => JSON.stringify(r)).reverse());
-      const done = exec(multi.llen(key)).then((answers) => { lineCount = Number(answers.at(-1)); }, toFailure);
-      last = done.catch(() => {});
-      return done;
+      const lines = kept.map((r) => JSON.stringify(r));
+      const done = (redis.eval(COMPACT, 3, keys.log, keys.gen, EVENTS, roomId, gen, known, EVENTS_KEEP, ...lines) as Promise<number>).then((len) => {
+        if (len < 0) return false; // another node compacted first
+        if (!nodeId) [known, lineCount, gen] = [len, len, gen + 1];
+        return true;
+      }, toFailure);
+      return settle(done);
+    },
+    observe(atGen: number, len: number) {
+      if (atGen < gen) return;
+      if (atGen > gen) [gen, known, lineCount] = [atGen, 0, 0];
+      known = lineCount = Math.max(known, len);
+    },
+    clearGroup() {
+      const refused = refusal();
+      if (refused) return Promise.reject(refused);
+      return settle((redis.eval(CLEAR_GROUP, 3, keys.log, keys.gen, EVENTS, roomId, EVENTS_KEEP) as Promise<number>).then((len) => {
+        if (!nodeId) [known, lineCount, gen] = [len, len, gen + 1];
+      }, toFailure));
     },
     close() {
       isClosed = true;
@@ -202,19 +302,29 @@ function openLog(redis: Redis, key: string, lines: string[], warn: (why: string)
   };
 }
 
+/** A stored message's answer ("<id> <ts>") for a record that was a retry; for one stored now, its event id. */
+function toAnswer(text: string): AppendAnswer {
+  if (!text.includes(' ')) return { at: text };
+  const [id, ts] = text.split(' ');
+  return { stored: { id, ts: Number(ts) } };
+}
+
+/** The records of the lines, each once: a compaction racing appends may leave a line twice. */
 function toRecords(lines: string[], warn: (why: string) => void): LogRecord[] {
   const records: LogRecord[] = [];
+  const ids = new Set<string>();
   lines.forEach((line, i) => {
     let record: LogRecord | null = null;
     try { record = toLogRecord(JSON.parse(line)); } catch {}
-    if (record) records.push(record);
-    else warn(`skipping unreadable line ${i + 1}`);
+    if (!record) warn(`skipping unreadable line ${i + 1}`);
+    else if (!ids.has(record.id)) records.push(record);
+    if (record) ids.add(record.id);
   });
   return records;
 }
 
 /** The answers of a MULTI; throws the first error (EXEC answers each command's error apart). */
-async function exec(multi: ChainableCommander): Promise<unknown[]> {
+export async function exec(multi: ChainableCommander): Promise<unknown[]> {
   const answers = await multi.exec();
   if (!answers) throw new Error('the Redis transaction was aborted');
   for (const [err] of answers) if (err) throw err;

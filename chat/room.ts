@@ -13,7 +13,9 @@ import { Presence, type Crowd } from './presence.ts';
 import type { PictureDisk } from './picture-disk.ts';
 import { Uploads, type UploadBudget } from './pictures.ts';
 import { Rules, type Rate } from './rules.ts';
-import { toPictureFile, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
+import { toPictureFile, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
+import type { Cluster, ClusterEvent, Who } from './cluster.ts';
+import { isAfter } from './stream-ids.ts';
 
 export type ChatIO = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -21,6 +23,8 @@ export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Inte
 const COMPACT_MIN_LINES = 5000; // a smaller log is never compacted
 const CID_KEEP = 100; // client message ids remembered per person (retry dedupe)
 const RECENT_MS = 15 * 60_000; // a session with conversations seen this recently is never forgotten
+const CATCHUP_OVERLAP_MS = 3000; // in a cluster: see Conversations
+const PICTURE_GRACE_MS = 60_000; // in a cluster: a picture this young may be another node's upload on its way
 
 export interface Limits {
   maxSessions: number; // sessions kept per room, online or not
@@ -45,11 +49,12 @@ export interface RoomContext {
   disk: PictureDisk; // shared by every room: it bounds the disk
   crowd: Crowd; // shared by every room: presence frames are spread out when the server is busy
   limits: Limits;
+  cluster?: Cluster; // with REDIS_URL: the other nodes of the school
 }
 
 export class Room {
   readonly people: People;
-  readonly convs = new Conversations();
+  readonly convs: Conversations;
   readonly rules: Rules;
   readonly uploads: Uploads;
   private batch: { entry: Entry; ack?: AckFn }[] = [];
@@ -57,11 +62,14 @@ export class Room {
   private compactAt = COMPACT_MIN_LINES;
 
   private constructor(public meta: RoomMeta, private readonly ctx: RoomContext, private readonly messageLog: MessageLog) {
-    this.people = new People(ctx.listLimit, ctx.rate ? ctx.rate.burst : 0);
+    this.people = new People(ctx.listLimit, ctx.rate ? ctx.rate.burst : 0, !!ctx.cluster);
+    this.convs = new Conversations(ctx.cluster ? CATCHUP_OVERLAP_MS : 0);
     this.rules = new Rules(ctx.rate, ctx.roomRate, meta);
     this.uploads = new Uploads(ctx.uploadBudget, ctx.limits.uploadIdleMs);
+    // In a cluster every node tells its own pages, from the same events: the frame does not cross nodes.
+    const tell = ctx.cluster ? ctx.io.local : ctx.io;
     this.presence = new Presence(
-      (frame) => this.io.emit('online', frame), () => this.people.online.size, ctx.listLimit, ctx.crowd, ctx.limits.leaveGraceMs,
+      (frame) => tell.to(this.id).emit('online', frame), () => this.people.online.size, ctx.listLimit, ctx.crowd, ctx.limits.leaveGraceMs,
     );
   }
 
@@ -70,6 +78,7 @@ export class Room {
     room.restore(room.messageLog.records);
     room.messageLog.records.length = 0;
     ctx.disk.load(meta.id, await ctx.store.pictures(meta.id));
+    if (ctx.cluster) room.restoreRoster(await ctx.cluster.roster(meta.id));
     return room;
   }
 
@@ -80,22 +89,33 @@ export class Room {
 
   // ---- presence
 
-  /** Takes a tab's claim on its person (its nickname is held from now on). */
+  /** Takes a tab's claim on its person (its nickname is held from now on; in a cluster, claimed in Redis before). */
   claim(socket: ChatSocket, session: Session) {
     socket.data = { room: this.id, session: session.id };
-    if (this.people.claim(session, socket.id)) this.presence.note(session, true);
+    if (this.people.claim(session, socket.id) && !this.ctx.cluster) this.presence.note(session, true);
   }
 
   /** Lets go of a tab's claim: on disconnect, and for a handshake whose socket never connected. */
   release(socket: ChatSocket) {
     const session = this.people.get(socket.data?.session);
-    if (!session || !this.people.release(session, socket.id)) return;
-    this.uploads.drop(session.id);
-    this.presence.note(session, false);
+    if (!session || !session.tabs.includes(socket.id)) return;
+    const wasLast = this.people.release(session, socket.id);
+    if (wasLast) this.uploads.drop(session.id);
+    if (this.ctx.cluster) this.dropClaim(session);
+    else if (wasLast) this.presence.note(session, false);
+  }
+
+  /** In a cluster: one tab fewer in Redis; the person leaves when it was their last on any node. If Redis is
+   * away, this node claims its tabs anew once it is back, so the count heals then. */
+  dropClaim(session: Session) {
+    this.ctx.cluster!.release(this.id, session.id, session.key).then(
+      (at) => { if (at) this.applyRoster(session.id, false, at); },
+      (err: Error) => this.say(`could not let go of a tab of ${session.name} in Redis: ${err.message}`),
+    );
   }
 
   welcome(socket: ChatSocket, session: Session, lastId: unknown) {
-    socket.join(this.id);
+    socket.join(this.ctx.cluster ? [this.id, `s:${session.id}`] : this.id);
     socket.emit('welcome', {
       name: session.name, avatar: session.avatar, session: session.id, users: this.people.usersOnline(),
       count: this.people.online.size, history: this.convs.historyFor(session.id, lastId), teacher: session.isTeacher,
@@ -103,9 +123,16 @@ export class Room {
     });
   }
 
+  /** Socket.IO rooms reaching every tab of these people: their sockets; in a cluster, a room per session, as
+   * their tabs may be on any node. */
+  tabIds(...people: (Session | undefined)[]): string[] {
+    if (this.ctx.cluster) return people.flatMap((p) => (p ? [`s:${p.id}`] : []));
+    return people.flatMap((p) => p?.tabs ?? []);
+  }
+
   /** Every tab of these people as one target, or null: `io.to([])` would mean everyone. */
   tabsOf(...people: (Session | undefined)[]) {
-    const ids = people.flatMap((p) => p?.tabs ?? []);
+    const ids = this.tabIds(...people);
     return ids.length ? this.ctx.io.to(ids) : null;
   }
 
@@ -113,6 +140,63 @@ export class Room {
     const gone = this.people.toForget(now, this.ctx.sessionTtlMs, this.ctx.limits.maxSessions, RECENT_MS, (id) => this.convs.hasConversations(id));
     for (const s of gone) this.people.sessions.delete(s.id);
     for (const s of gone) this.convs.forget(s.id, (id) => this.people.sessions.has(id));
+    this.ctx.cluster?.forget(this.id, gone.map((s) => s.id));
+  }
+
+  // ---- the cluster: what other nodes did, applied in the order Redis stored it
+
+  applyEvent(event: ClusterEvent) {
+    switch (event.t) {
+      case 'msg':
+        this.messageLog.observe?.(event.gen, event.len);
+        if (!this.convs.has(event.rec.id)) this.applyMessage(event.rec, event.at, event.node);
+        break;
+      case 'compacted':
+        this.messageLog.observe?.(event.gen, event.len);
+        break;
+      case 'cleared':
+        this.messageLog.observe?.(event.gen, event.len);
+        this.convs.clearGroup(event.at);
+        break;
+      case 'roster':
+        this.applyRoster(event.s, event.on, event.at, event.who);
+        break;
+    }
+  }
+
+  applyMeta(meta: RoomMeta) {
+    this.meta = meta;
+    this.rules.load(meta);
+  }
+
+  /** A person came online or left somewhere in the cluster (`at`: the event; older news is ignored). */
+  applyRoster(id: string, isOnline: boolean, at: string, who?: Who) {
+    const session = this.people.get(id) ?? (who ? this.people.add(id, who.name, toAvatar(who.avatar)) : undefined);
+    if (!session || !isAfter(at, session.rosterAt)) return;
+    session.rosterAt = at;
+    if (who && !this.people.isOnline(session)) {
+      Object.assign(session, { name: who.name, key: toNameKey(who.name), avatar: toAvatar(who.avatar), isTeacher: who.teacher === true });
+    }
+    const holder = this.people.online.get(session.key);
+    if (isOnline && holder && holder !== session && this.people.setOnline(holder, false)) this.presence.note(holder, false); // its leave is on its way
+    if (this.people.setOnline(session, isOnline)) this.presence.note(session, isOnline);
+  }
+
+  private applyMessage(record: LogRecord, at: string, node: string) {
+    const entry = this.restoreRecord(record);
+    entry.at = at;
+    if (node !== this.ctx.cluster?.nodeId) entry.node = node;
+  }
+
+  private restoreRoster({ sessions, online }: { sessions: Map<string, Who>; online: Set<string> }) {
+    for (const [id, who] of sessions) {
+      const session = this.people.get(id) ?? this.people.add(id, who.name, toAvatar(who.avatar));
+      Object.assign(session, { name: who.name, key: toNameKey(who.name), avatar: toAvatar(who.avatar), isTeacher: who.teacher === true });
+    }
+    for (const id of online) {
+      const session = this.people.get(id);
+      if (session && this.people.setOnline(session, true)) this.presence.note(session, true);
+    }
   }
 
   // ---- the room's state as the teacher's rules make it
@@ -123,7 +207,7 @@ export class Room {
 
   broadcastState() {
     const told = [...this.people.online.values()].filter((s) => s.isTeacher || this.rules.isMuted(s));
-    this.io.except(told.flatMap((s) => s.tabs)).emit('room', this.stateFor());
+    this.io.except(this.tabIds(...told)).emit('room', this.stateFor());
     for (const s of told) this.tabsOf(s)?.emit('room', this.stateFor(s));
   }
 
@@ -149,8 +233,13 @@ export class Room {
     return entry;
   }
 
-  /** A retried `cid`: the original ack, now or once its write is done. */
+  /** A retried `cid`: the original ack, now or once its write is done. A message another node stored may not have
+   * reached anyone if that node died right after: it is sent once more (pages drop what they have). */
   answerRetry(entry: Entry, ack?: AckFn) {
+    if (entry.node && !entry.redelivered) {
+      entry.redelivered = true;
+      this.emitMessage(entry);
+    }
     if (!ack) return;
     if (entry.committed) return ack({ ok: true, id: entry.msg.id, ts: entry.msg.ts });
     (entry.waiters ??= []).push(ack);
@@ -170,11 +259,16 @@ export class Room {
       this.ctx.log(`could not write the message log of room ${this.id}: ${err.message}`);
       current.forEach(({ entry, ack }) => this.fail(entry, ack));
     };
-    const done = () => {
-      current.forEach(({ entry, ack }) => this.deliver(entry, ack));
+    const done = (answers?: void | AppendAnswer[]) => {
+      current.forEach(({ entry, ack }, i) => {
+        const answer = answers?.[i];
+        if (answer?.stored) [entry.msg.id, entry.msg.ts] = [answer.stored.id, answer.stored.ts]; // a retry another node stored: sent again
+        else if (answer) entry.at = answer.at;
+        this.deliver(entry, ack);
+      });
       if (this.messageLog.lineCount > this.compactAt) this.compact();
     };
-    let written: void | Promise<void>;
+    let written: ReturnType<MessageLog['append']>;
     try {
       written = this.messageLog.append(current.map(({ entry }) => toRecord(entry)));
     } catch (err) {
@@ -186,14 +280,18 @@ export class Room {
 
   private deliver(entry: Entry, ack?: AckFn) {
     entry.committed = true;
-    this.convs.remember(entry);
+    if (!this.convs.has(entry.msg.id)) this.convs.remember(entry); // in a cluster the stream may have told it first
     const file = toPictureFile(entry.msg.image);
     if (file) this.uploads.pending.delete(file);
-    if (entry.toS) this.tabsOf(this.people.get(entry.from), this.people.get(entry.toS))?.emit('textmsg', entry.msg);
-    else this.io.emit('textmsg', entry.msg);
+    this.emitMessage(entry);
     const answer = { ok: true as const, id: entry.msg.id, ts: entry.msg.ts };
     [ack, ...(entry.waiters ?? [])].forEach((answerTo) => answerTo?.(answer));
     entry.waiters = undefined;
+  }
+
+  private emitMessage(entry: Entry) {
+    if (entry.toS) this.tabsOf(this.people.get(entry.from), this.people.get(entry.toS))?.emit('textmsg', entry.msg);
+    else this.io.emit('textmsg', entry.msg);
   }
 
   /** A message that could not be stored is refused, so the page can offer to retry it. */
@@ -211,8 +309,8 @@ export class Room {
     this.compactAt = Math.max(COMPACT_MIN_LINES, 2 * kept.length);
     try {
       const done = this.messageLog.rewrite(kept.map(toRecord));
-      if (done) done.then(() => this.prunePictures(), (err) => this.compactFailed(err));
-      else this.prunePictures();
+      if (done) done.then((isDone) => { if (isDone !== false) void this.prunePictures(); }, (err) => this.compactFailed(err));
+      else void this.prunePictures();
     } catch (err) {
       this.compactFailed(err as Error);
     }
@@ -224,14 +322,19 @@ export class Room {
 
   clearGroup() {
     this.convs.clearGroup();
-    this.compact();
+    if (this.messageLog.clearGroup) { // in a cluster: the stored group goes in Redis, whoever wrote it
+      this.messageLog.clearGroup().catch((err: Error) => this.say(`could not clear the stored group history: ${err.message}`));
+    } else {
+      this.compact();
+    }
     this.io.emit('cleared', { ts: Date.now() });
   }
 
   /** Deletes the picture files no kept message points to, and none that a message on its way points to. */
   async prunePictures() {
     try {
-      const files = (await this.ctx.store.pictures(this.id)).map((p) => p.file);
+      const young = this.ctx.cluster ? Date.now() - PICTURE_GRACE_MS : Infinity;
+      const files = (await this.ctx.store.pictures(this.id)).filter((p) => p.at < young).map((p) => p.file);
       const kept = new Set(this.convs.all().map((e) => toPictureFile(e.msg.image))); // after listing: what was kept meanwhile counts
       const stale = files.filter((f) => !kept.has(f) && !this.uploads.pending.has(f));
       await this.ctx.store.deletePictures(this.id, stale);
@@ -256,22 +359,25 @@ export class Room {
   // ---- restart
 
   private restore(records: LogRecord[]) {
-    for (const r of records) {
-      const avatar = toAvatar(r.avatar);
-      const file = toPictureFile(r.image);
-      const image = file && `/images/${this.id}/${file}`; // also moves pictures from before rooms to the room's URL
-      const msg = toTextMsg(r.id, { name: r.name, avatar, teacher: r.teacher }, r.ts, r.content, r.to, image);
-      const entry: Entry = { seq: this.convs.nextSeq(), msg, from: r.from, toS: r.toS, cid: r.cid, committed: true };
-      const sender = this.restoreSession(r.from, r.name, avatar, r.ts);
-      if (r.toS && r.to) this.restoreSession(r.toS, r.to, undefined, r.ts);
-      if (r.cid) rememberCid(sender, r.cid, entry);
-      this.convs.remember(entry);
-    }
+    for (const r of records) this.restoreRecord(r);
+  }
+
+  private restoreRecord(r: LogRecord): Entry {
+    const avatar = toAvatar(r.avatar);
+    const file = toPictureFile(r.image);
+    const image = file && `/images/${this.id}/${file}`; // also moves pictures from before rooms to the room's URL
+    const msg = toTextMsg(r.id, { name: r.name, avatar, teacher: r.teacher }, r.ts, r.content, r.to, image);
+    const entry: Entry = { seq: this.convs.nextSeq(), msg, from: r.from, toS: r.toS, cid: r.cid, committed: true };
+    const sender = this.restoreSession(r.from, r.name, avatar, r.ts);
+    if (r.toS && r.to) this.restoreSession(r.toS, r.to, undefined, r.ts);
+    if (r.cid) rememberCid(sender, r.cid, entry);
+    this.convs.remember(entry);
+    return entry;
   }
 
   private restoreSession(id: string, name: string, avatar: Avatar | undefined, ts: number): Session {
     const s = this.people.get(id) ?? this.people.add(id, name, avatar ?? toAvatar(undefined));
-    if (avatar) Object.assign(s, { name, key: toNameKey(name), avatar });
+    if (avatar && !this.people.isOnline(s)) Object.assign(s, { name, key: toNameKey(name), avatar });
     s.lastSeen = Math.max(s.lastSeen, ts);
     return s;
   }

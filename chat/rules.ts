@@ -18,9 +18,16 @@ export class Rules {
 
   constructor(private readonly rate: Rate | false, private readonly roomRate: Rate | false, meta?: RoomMeta) {
     this.roomTokens = roomRate ? roomRate.burst : 0;
-    if (!meta) return;
+    if (meta) this.load(meta);
+  }
+
+  /** The rules as stored (at start; in a cluster, whenever a node changes them). */
+  load(meta: RoomMeta) {
     this.quiet = meta.quiet;
     this.pinned = meta.pinned;
+    this.muted.clear();
+    this.kicked.clear();
+    this.kickedSessions.clear();
     for (const [key, name] of Object.entries(meta.muted)) this.muted.set(key, name);
     for (const [key, name] of Object.entries(meta.kicked)) this.kicked.set(key, name);
     for (const id of meta.kickedSessions) this.kickedSessions.add(id);

@@ -3,7 +3,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { nanoid } from 'nanoid';
 import { DEFAULT_ROOM, toAvatar, toRoomId, toTitle, type Refusal } from './contract.ts';
+import type { Claim, ClusterEvent, ClusterSchool } from './cluster.ts';
 import { toName, toNameKey } from './names.ts';
+import { toUserInfo } from './people.ts';
 import { Room, type ChatSocket, type RoomContext } from './room.ts';
 import type { RoomMeta } from './store.ts';
 
@@ -25,6 +27,7 @@ export type RoomInput = { title?: unknown; id?: unknown };
 
 export class School {
   readonly rooms = new Map<string, Room>();
+  private readonly opening = new Map<string, Promise<Room>>(); // rooms being read, so a room is opened once
   private readonly failures = new Map<string, { tokens: number; at: number }>(); // address -> failed-key bucket
 
   private constructor(readonly adminKey: string, private readonly ctx: RoomContext) {}
@@ -34,9 +37,21 @@ export class School {
       throw new Error(`TEACHER_KEY must be at least ${MIN_KEY_LENGTH} characters long (a short key is guessed in seconds).`);
     }
     const school = new School(await ctx.store.serverKey(givenKey, nanoid), ctx);
-    for (const meta of await ctx.store.rooms()) school.rooms.set(meta.id, await Room.open(meta, ctx));
+    await ctx.cluster?.mark(); // what other nodes do from now on is applied on top of what is read now
+    for (const meta of await ctx.store.rooms()) await school.open(meta);
     if (!school.rooms.has(DEFAULT_ROOM)) await school.create({ id: DEFAULT_ROOM, title: DEFAULT_TITLE });
+    await ctx.cluster?.start(school.asCluster());
     return school;
+  }
+
+  private open(meta: RoomMeta): Promise<Room> {
+    let opened = this.opening.get(meta.id);
+    if (!opened) {
+      opened = Room.open(meta, this.ctx).then((room) => { this.rooms.set(meta.id, room); return room; });
+      this.opening.set(meta.id, opened);
+      opened.finally(() => this.opening.delete(meta.id)).catch(() => {});
+    }
+    return opened;
   }
 
   get(id: unknown): Room | undefined {
@@ -54,8 +69,8 @@ export class School {
     return isSameSecret(key, this.adminKey) || isSameSecret(key, room.meta.teacherKey);
   }
 
-  /** Checks a handshake and claims its nickname in its room, or says why not. */
-  admit(socket: ChatSocket, auth: Record<string, unknown>): Room | Refusal {
+  /** Checks a handshake and claims its nickname in its room, or says why not (in a cluster, once Redis answered). */
+  admit(socket: ChatSocket, auth: Record<string, unknown>): Room | Refusal | Promise<Room | Refusal> {
     const room = auth.room === undefined ? this.get(undefined) : this.rooms.get(toRoomId(auth.room) ?? '');
     if (!room) return 'no_room';
     const name = toName(auth.name);
@@ -66,6 +81,7 @@ export class School {
       this.failedKey(socket.handshake.address);
       return 'bad_key';
     }
+    if (this.ctx.cluster) return this.admitShared(socket, auth, room, name, hasKey);
     if (!hasKey && room.rules.isKicked(toNameKey(name), auth.session)) return 'kicked';
     if (socket.conn.readyState !== 'open') return 'server_error'; // gone already: claim nothing
     const session = room.people.resolve(auth.session, name, toAvatar(auth.avatar));
@@ -73,6 +89,66 @@ export class School {
     if (hasKey) session.isTeacher = true;
     room.claim(socket, session);
     return room;
+  }
+
+  /** admit() in a cluster: first everything any node did so far, then the nickname claimed in Redis. */
+  private async admitShared(socket: ChatSocket, auth: Record<string, unknown>, room: Room, name: string, hasKey: boolean): Promise<Room | Refusal> {
+    const cluster = this.ctx.cluster!;
+    try {
+      await cluster.sync();
+      if (this.rooms.get(room.id) !== room) return 'no_room'; // deleted meanwhile
+      if (!hasKey && room.rules.isKicked(toNameKey(name), auth.session)) return 'kicked';
+      const session = room.people.resolve(auth.session, name, toAvatar(auth.avatar));
+      if (session === 'name_taken') return session;
+      if (hasKey) session.isTeacher = true;
+      const claim = await cluster.claim(room.id, session.id, session.key, toUserInfo(session));
+      if (claim === 'name_taken') return claim;
+      room.claim(socket, session);
+      if (claim.at) room.applyRoster(session.id, true, claim.at);
+      if (socket.conn.readyState === 'open') return room;
+      room.release(socket); // gone while Redis answered
+      return 'server_error';
+    } catch (err) {
+      this.ctx.log(`could not admit ${name} to room ${room.id}: ${(err as Error).message}`);
+      return 'server_error';
+    }
+  }
+
+  /** What the cluster needs of this school: its rooms, its people here, and how to apply what others did. */
+  private asCluster(): ClusterSchool {
+    return {
+      apply: (event) => this.apply(event),
+      roomIds: () => [...this.rooms.keys()],
+      localPeople: () => [...this.rooms.values()].flatMap((room) => [...room.people.sessions.values()]
+        .filter((s) => s.tabs.length)
+        .map((s) => ({ room: room.id, session: s.id, key: s.key, who: toUserInfo(s), tabs: s.tabs.length }))),
+      reclaimed: (roomId, id, claim) => this.reclaimed(roomId, id, claim),
+    };
+  }
+
+  private apply(event: ClusterEvent): void | Promise<void> {
+    const room = this.rooms.get(event.room);
+    if (event.t === 'meta') {
+      if (room) return room.applyMeta(event.meta);
+      if (!this.opening.has(event.room)) return this.open(event.meta).then(() => this.ctx.log(`room ${event.room} created on another node`));
+    } else if (event.t === 'deleted') {
+      if (room) return this.forget(room);
+    } else {
+      room?.applyEvent(event);
+    }
+  }
+
+  /** Redis came back and this node claimed its people again: someone else may hold a nickname by now. */
+  private reclaimed(roomId: string, id: string, claim: Claim) {
+    const room = this.rooms.get(roomId);
+    const session = room?.people.get(id);
+    if (!room || !session) return;
+    if (claim === 'name_taken') {
+      room.say(`${session.name} lost their nickname while Redis was away: their tabs here are closed`);
+      for (const tab of session.tabs) this.ctx.io.sockets.sockets.get(tab)?.disconnect(true);
+    } else if (claim.at) {
+      room.applyRoster(id, true, claim.at);
+    }
   }
 
   /** A new room, or why not (a sentence for the admin). */
@@ -86,22 +162,26 @@ export class School {
     const meta: RoomMeta = {
       id, title, teacherKey: nanoid(), createdAt: Date.now(), quiet: false, pinned: null, muted: {}, kicked: {}, kickedSessions: [],
     };
+    const opened = this.open(meta); // before the store tells other nodes (and this one) that it exists
     await this.ctx.store.saveRoom(meta);
-    const room = await Room.open(meta, this.ctx);
-    this.rooms.set(id, room);
-    return room;
+    return opened;
   }
 
   /** Tells everyone in the room, disconnects them, and deletes the room with its history and pictures. */
   async remove(id: string): Promise<void> {
     const room = this.rooms.get(id);
     if (!room) return;
-    this.rooms.delete(id);
     this.ctx.io.in(id).emit('closed');
-    for (const s of room.people.online.values()) room.tabsOf(s)?.disconnectSockets(true);
-    await room.close();
+    this.ctx.io.in(id).disconnectSockets(true);
+    await this.forget(room);
     await this.ctx.store.deleteRoom(id);
-    this.ctx.disk.forgetRoom(id);
+  }
+
+  /** A room deleted here or on another node: gone from this node. */
+  private async forget(room: Room) {
+    this.rooms.delete(room.id);
+    await room.close();
+    this.ctx.disk.forgetRoom(room.id);
   }
 
   /** A readable id made from the title (`7B Maths` → `7b-maths`), made unique. */
@@ -136,6 +216,7 @@ export class School {
 
   async close() {
     for (const room of this.rooms.values()) await room.close();
+    await this.ctx.cluster?.close();
     await this.ctx.store.close();
   }
 }

@@ -6,6 +6,10 @@ import { isPlainObject, type Pin, type TextMsg } from './contract.ts';
 /** One message as stored: the message plus who sent it and to whom, by session. */
 export interface LogRecord extends TextMsg { from: string; toS?: string; cid?: string }
 
+/** What a Redis log says of each record: stored now at this place in the event stream, or stored already
+ * (a retry under the same cid, answered with the first one's id and time). */
+export type AppendAnswer = { at: string; stored?: undefined } | { stored: { id: string; ts: number }; at?: undefined };
+
 /** What a room keeps across restarts besides its messages. Names are kept by comparison key. */
 export interface RoomMeta {
   id: string;
@@ -23,9 +27,15 @@ export interface RoomMeta {
 export interface MessageLog {
   readonly records: LogRecord[]; // what was stored, read at open; the room empties it once restored
   readonly lineCount: number; // lines in the log, kept ones and stale ones
-  append(records: LogRecord[]): void | Promise<void>;
-  rewrite(records: LogRecord[]): void | Promise<void>;
+  /** Stores the records; a Redis log may answer, per record, the message stored already under its cid. */
+  append(records: LogRecord[]): void | Promise<void | AppendAnswer[]>;
+  /** Replaces the log with the kept records; a Redis log may decline (false: another node compacted first). */
+  rewrite(records: LogRecord[]): void | Promise<void | boolean>;
   close(): void | Promise<void>;
+  /** A cluster node's log: an event of it read from the stream (the first `len` lines of compaction `gen` are known). */
+  observe?(gen: number, len: number): void;
+  /** A cluster node's log: drops every group line, whichever node wrote it. */
+  clearGroup?(): Promise<void>;
 }
 
 export interface ChatStore {
