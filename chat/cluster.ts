@@ -112,6 +112,7 @@ export class Cluster {
 
   /** Before the school is read: where in the stream its view starts (later events are applied on top). */
   async mark() {
+    await this.store.connected();
     const [last] = (await this.redis.xrevrange(EVENTS, '+', '-', 'COUNT', 1)) as [string, string[]][];
     this.lastId = last?.[0] ?? '0-0';
   }

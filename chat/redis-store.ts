@@ -106,6 +106,8 @@ export interface RedisStore extends ChatStore {
   readonly where: string; // the URL without its password
   /** A new connection with the same settings, for a reader that blocks. */
   duplicate(): Redis;
+  /** Resolves once connected (waits a little at start and after a cut), else rejects saying why. */
+  connected(): Promise<void>;
 }
 
 /** `nodeId` makes this a cluster node's store: each message line is tagged with it, and the log learns its
@@ -158,7 +160,7 @@ export function createRedisStore(url: string, warn: (line: string) => void, node
   }
 
   return {
-    redis, where,
+    redis, where, connected,
     duplicate: () => {
       const copy = new Redis(url, { ...settings, socketTimeout: undefined, commandTimeout: undefined });
       copy.on('error', () => {}); // said by the main connection

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
 import { createFileStore } from '../chat/file-store.ts';
 import { createRedisStore } from '../chat/redis-store.ts';
-import type { ChatStore, LogRecord, RoomMeta } from '../chat/store.ts';
+import type { ChatStore, LogRecord, MessageLog, RoomMeta } from '../chat/store.ts';
 import { sleep, tempDir } from './helpers.ts';
 import { hasRedisServer, withRedis, type TestRedis } from './redis-helpers.ts';
 import { waitUntil } from './stress-helpers.ts';
@@ -153,7 +153,7 @@ each(Log, 'a rewrite replaces the log with the kept records; later appends follo
 each(Log, 'a rewrite made as one append is answered keeps the appends still on their way (the room compacts so)', async (open) => {
   const log = await open().openLog('main');
   await log.append([toRecord(1), toRecord(2)]);
-  let rewritten: void | Promise<void>;
+  let rewritten: ReturnType<MessageLog['rewrite']>;
   const first = log.append([toRecord(3)]);
   const compact = () => { rewritten = log.rewrite([toRecord(3)]); }; // what the room keeps: 1 and 2 are dropped
   const firstDone = first ? first.then(compact) : compact(); // as Room.commitBatch: in the reaction to the answer
@@ -260,7 +260,7 @@ onRedis(Nodes)('the keys are the documented ones; an unreadable line is skipped 
     await store.writePicture('main', PIC_A, BYTES);
     const raw = redis.client();
     assert.equal((await raw.keys('*')).sort(), [
-      'chat:room:main', 'chat:room:main:log', 'chat:room:main:picture-sizes', `chat:room:main:picture:${PIC_A}`,
+      'chat:events', 'chat:room:main', 'chat:room:main:log', 'chat:room:main:picture-sizes', `chat:room:main:picture:${PIC_A}`,
       'chat:room:main:pictures', 'chat:rooms', 'chat:server-key',
     ]);
     await raw.rpush('chat:room:main:log', '{"torn": ', JSON.stringify(toRecord(2)));
@@ -326,7 +326,7 @@ onRedis(Outage)('a store whose Redis is not there says so within a few seconds',
 Outage.run();
 
 /** Appends as soon as the store has reconnected by itself; fails if it has not within 10 s. */
-async function appendOnceBack(log: { append(r: LogRecord[]): void | Promise<void> }, record: LogRecord) {
+async function appendOnceBack(log: Pick<MessageLog, 'append'>, record: LogRecord) {
   const end = Date.now() + 10_000;
   for (;;) {
     try {

@@ -1,0 +1,281 @@
+// The cluster: a real redis-server and three nodes (separate processes of the CLI with REDIS_URL), every
+// guarantee of the product across nodes. Without redis-server the suite is skipped with a loud line (not under CI).
+import { suite, type Test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { TextMsg } from '../chat/contract.ts';
+import { CLUSTER_KEY, withCluster, type TestCluster } from './cluster-helpers.ts';
+import { collect, fixture, refused, say, sendImage, sleep, waitFor, welcomed, type Client } from './helpers.ts';
+import { hasRedisServer } from './redis-helpers.ts';
+import { disconnected, sendText, waitUntil } from './stress-helpers.ts';
+
+const isRedis = hasRedisServer();
+const onRedis = (test: Test) => (isRedis ? test : test.skip);
+const contents = (list: TextMsg[]) => list.map((m) => m.content);
+
+/** A welcomed client of node `i`. */
+async function join(c: TestCluster, i: number, auth: Record<string, unknown>): Promise<Client> {
+  const client = c.client(i, auth);
+  sessions.set(client, (await welcomed(client, 8000)).session);
+  return client;
+}
+
+const sessions = new WeakMap<Client, string>();
+/** The session a client made by join() was given. */
+const sessionOf = (client: Client) => sessions.get(client)!;
+
+/** Waits until `client` has been told that the room holds `count` people. */
+const counted = (client: Client, count: number, ms = 5000) => waitFor(client, 'online', (o) => o.count === count, ms);
+
+async function api(c: TestCluster, i: number, path: string, init: RequestInit = {}) {
+  const res = await fetch(c.nodes[i].url + path, {
+    ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${CLUSTER_KEY}`, ...(init.headers as Record<string, string>) },
+  });
+  return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text() };
+}
+
+// --- one cluster for the tests that leave it as they found it
+
+const Shared = suite('cluster: three nodes on one Redis');
+let cluster: TestCluster;
+let stopCluster: () => void;
+let clusterDone: Promise<void>;
+
+Shared.before(async () => {
+  if (!isRedis) return;
+  await new Promise<void>((started, failed) => {
+    clusterDone = withCluster(3, (c) => {
+      cluster = c;
+      started();
+      return new Promise<void>((resolve) => { stopCluster = resolve; });
+    }).catch(failed);
+  });
+});
+Shared.after(async () => {
+  if (!isRedis) return;
+  stopCluster();
+  await clusterDone;
+});
+
+let n = 0;
+const fresh = (name: string) => `${name}${++n}`; // a nickname no other test of the shared cluster used
+
+onRedis(Shared)('a group message reaches every tab on every node once; a private one both people\'s tabs, wherever, and nobody else', async () => {
+  const room = fresh('group-');
+  await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Group test' }) });
+  const [ann, bob, cy] = [fresh('Ann'), fresh('Bob'), fresh('Cy')];
+  const a1 = await join(cluster, 0, { name: ann, room });
+  const a2 = await join(cluster, 2, { name: ann, room, session: sessionOf(a1) });
+  const b1 = await join(cluster, 1, { name: bob, room });
+  const b2 = await join(cluster, 2, { name: bob, room, session: sessionOf(b1) });
+  const c1 = await join(cluster, 1, { name: cy, room });
+  await counted(c1, 3).catch(() => {}); // everyone is known everywhere before private messages are addressed
+  const tabs = [a1, a2, b1, b2, c1];
+  const got = tabs.map((t) => collect(t, 'textmsg'));
+  assert.ok((await say(c1, 'to everyone')).ok);
+  const ack = await say(a2, 'just for Bob', bob);
+  assert.ok(ack.ok, JSON.stringify(ack));
+  await sleep(500);
+  for (const [i, list] of got.entries()) {
+    const expected = i === 4 ? ['to everyone'] : ['to everyone', 'just for Bob'];
+    assert.equal(contents(list).sort(), expected.sort(), `tab ${i}`);
+  }
+});
+
+onRedis(Shared)('the online count and list count people, not tabs, across nodes; a nickname held on one node is taken on all', async () => {
+  const room = fresh('count-');
+  await api(cluster, 1, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Count test' }) });
+  const [ann, bob] = [fresh('Ann'), fresh('Bob')];
+  const a1 = await join(cluster, 0, { name: ann, room });
+  const session = sessionOf(a1);
+  await join(cluster, 1, { name: ann, room, session });
+  await join(cluster, 2, { name: ann, room, session });
+  const b = cluster.client(2, { name: bob, room });
+  const welcome = await welcomed(b, 8000);
+  assert.is(welcome.count, 2);
+  assert.equal(welcome.users.map((u) => u.name).sort(), [ann, bob].sort());
+  for (const i of [0, 1, 2]) {
+    const copycat = cluster.client(i, { name: ann.toUpperCase(), room });
+    assert.is((await refused(copycat, 8000)).message, 'name_taken', `node ${i}`);
+  }
+});
+
+onRedis(Shared)('two people claiming the same free nickname on two nodes at the same instant: exactly one gets it (many times)', async () => {
+  for (let round = 0; round < 25; round++) {
+    const name = fresh('Twin');
+    const [x, y] = [cluster.client(round % 3, { name }), cluster.client((round + 1) % 3, { name })];
+    const outcomes = await Promise.all([x, y].map((s) => welcomed(s, 8000).then(() => 'welcome', (e: Error) => e.message)));
+    assert.equal(outcomes.sort(), ['name_taken', 'welcome'], `round ${round}: ${outcomes}`);
+    x.close();
+    y.close();
+  }
+});
+
+onRedis(Shared)('a session is valid on every node: a reconnect elsewhere is the same person, and catches up from there', async () => {
+  const [ann, bob] = [fresh('Ann'), fresh('Bob')];
+  const a = await join(cluster, 0, { name: ann });
+  const w = { session: sessionOf(a) };
+  const b = await join(cluster, 1, { name: bob });
+  const first = await say(b, 'before the drop');
+  const privately = await say(b, 'a private one, not yet seen', ann);
+  a.close();
+  const missed = await say(b, 'while Ann was away');
+  assert.ok(first.ok && missed.ok && privately.ok, JSON.stringify([first, missed, privately]));
+  const lastId = first.ok ? first.id : '';
+  const back = cluster.client(2, { name: ann, session: w.session, lastId });
+  const again = await welcomed(back, 8000);
+  assert.is(again.session, w.session);
+  assert.ok(contents(again.history).includes('while Ann was away'), contents(again.history).join(' | '));
+  assert.ok(contents(again.history).includes('a private one, not yet seen'));
+  assert.ok(again.history.filter((m) => m.content === 'while Ann was away').length === 1);
+});
+
+onRedis(Shared)('a cid retried on another node gets the original ack and is stored once', async () => {
+  const ann = fresh('Ann');
+  const a = await join(cluster, 0, { name: ann });
+  const w = { session: sessionOf(a) };
+  const first = await sendText(a, { content: 'once only', cid: `cid-${ann}` });
+  a.close();
+  const again = await join(cluster, 1, { name: ann, session: w.session });
+  const retried = await sendText(again, { content: 'once only', cid: `cid-${ann}` });
+  assert.equal(retried, first);
+  const reader = cluster.client(2, { name: fresh('Reader') });
+  const history = (await welcomed(reader, 8000)).history;
+  assert.is(history.filter((m) => m.content === 'once only').length, 1);
+});
+
+onRedis(Shared)('teacher actions on one node hold on all: mute, quiet, pin; a removal closes tabs on every node', async () => {
+  const room = fresh('rules-');
+  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Rules test' }) });
+  const teacherKey = (made.body as { teacherKey: string }).teacherKey;
+  const [sam, tom] = [fresh('Sam'), fresh('Tom')];
+  const teacher = await join(cluster, 0, { name: fresh('Teacher'), room, teacherKey });
+  const s1 = await join(cluster, 1, { name: sam, room });
+  const s2 = await join(cluster, 2, { name: sam, room, session: sessionOf(s1) });
+  const t = await join(cluster, 2, { name: tom, room });
+  await counted(teacher, 3).catch(() => {});
+  assert.equal(await actAs(teacher, 'mute', { name: tom }), { ok: true });
+  await sleep(300);
+  assert.equal(await say(t, 'muted?'), { ok: false, error: 'muted' });
+  assert.equal(await actAs(teacher, 'pin', { content: 'Read page 4' }), { ok: true });
+  const late = cluster.client(1, { name: fresh('Late'), room });
+  assert.equal((await welcomed(late, 8000)).room.pinned?.content, 'Read page 4');
+  const gone = [s1, s2].map((s) => disconnected(s, 8000));
+  assert.equal(await actAs(teacher, 'kick', { name: sam }), { ok: true });
+  await Promise.all(gone);
+  assert.is((await refused(cluster.client(1, { name: sam, room }), 8000)).message, 'kicked');
+  assert.equal(await actAs(teacher, 'quiet'), { ok: true });
+  await sleep(300);
+  assert.equal(await say(late, 'quiet?'), { ok: false, error: 'muted' });
+});
+
+onRedis(Shared)('rooms made on one node are served by all; the push API on any node reaches every node; pictures are served by every node', async () => {
+  const room = fresh('made-');
+  assert.is((await api(cluster, 2, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Made on 2' }) })).status, 201);
+  const a = await join(cluster, 0, { name: fresh('Ann'), room });
+  const b = await join(cluster, 1, { name: fresh('Bob'), room });
+  const heard = [a, b].map((s) => waitFor(s, 'announce', (x) => x.content === 'Tidy up', 5000));
+  assert.is((await api(cluster, 2, '/api/push', { method: 'POST', body: JSON.stringify({ room, content: 'Tidy up' }) })).status, 200);
+  await Promise.all(heard);
+  const seen = waitFor(b, 'textmsg', (m) => !!m.image, 5000);
+  const sent = await sendImage(a, fixture('tiny.png'));
+  assert.ok(sent.ok, JSON.stringify(sent));
+  const { image } = await seen;
+  for (const node of cluster.nodes) {
+    const res = await fetch(node.url + image);
+    assert.is(res.status, 200, node.url + image);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(fixture('tiny.png')));
+  }
+  const closed = [a, b].map((s) => waitFor(s, 'closed', () => true, 5000));
+  assert.is((await api(cluster, 0, `/api/rooms/${room}`, { method: 'DELETE' })).status, 204);
+  await Promise.all(closed);
+  await sleep(300);
+  for (const i of [0, 1, 2]) assert.is((await api(cluster, i, `/api/rooms/${room}`)).status, 404, `node ${i}`);
+});
+
+Shared.run();
+
+// --- failures
+
+const Failures = suite('cluster: a node killed, Redis restarted');
+
+onRedis(Failures)('a node killed with kill -9 while messages are in flight: its people come back elsewhere as themselves, nothing lost or doubled; those only there leave within 30 s', async () => {
+  await withCluster(3, async (c) => {
+    const watcher = await join(c, 2, { name: 'Watcher' });
+    const stay = await join(c, 1, { name: 'Stays' });
+    const both = await join(c, 0, { name: 'Both' });
+    await join(c, 1, { name: 'Both', session: sessionOf(both) }); // a second tab on a node that lives
+    const lone = await join(c, 0, { name: 'Lonely' });
+    const senders = await Promise.all(['S1', 'S2', 'S3'].map((name) => join(c, 0, { name })));
+    await counted(watcher, 7, 8000).catch(() => {});
+    const received = collect(watcher, 'textmsg');
+    // Each sender writes without pause; node 0 dies under them; each then reconnects to node 1 (as the load
+    // balancer would send it) and resends what was not acked, under the same cid, as the page does.
+    const acked = new Map<string, string>(); // cid -> id
+    const running = senders.map(async (first, s) => {
+      let client = first;
+      let session = sessionOf(first);
+      for (let k = 0; k < 40; k++) {
+        const cid = `s${s}-m${k}`;
+        for (;;) {
+          const ack = await sendText(client, { content: `S${s + 1} #${k}`, cid }, 1500);
+          if (ack !== 'timeout' && ack.ok) { acked.set(cid, ack.id); break; }
+          if (client.connected) { await sleep(50); continue; }
+          client.close();
+          client = c.client(1, { name: `S${s + 1}`, session });
+          session = (await welcomed(client, 8000)).session;
+        }
+        await sleep(10);
+      }
+    });
+    await sleep(150);
+    c.nodes[0].kill();
+    await Promise.all(running);
+    assert.is(acked.size, 120);
+    await sleep(500);
+    const ids = received.map((m) => m.id);
+    for (const [cid, id] of acked) assert.ok(ids.includes(id), `${cid} was acked but not delivered`);
+    const history = (await welcomed(c.client(2, { name: 'Reader' }), 8000)).history;
+    const stored = history.filter((m) => /^S\d #\d+$/.test(m.content));
+    assert.is(new Set(stored.map((m) => m.content)).size, 120, 'every message stored');
+    assert.is(stored.length, 120, 'none stored twice');
+    // Lonely's only tab was on the dead node: gone within 30 s; Both still has a tab on node 1.
+    const started = Date.now();
+    await waitFor(stay, 'online', (o) => !!o.left?.includes('Lonely'), 30_000);
+    assert.ok(Date.now() - started < 30_000);
+    const users = (await welcomed(c.client(1, { name: 'Counter' }), 8000)).users.map((u) => u.name);
+    assert.ok(users.includes('Both') && users.includes('Stays') && !users.includes('Lonely'), users.join(', '));
+    void lone;
+  });
+});
+
+onRedis(Failures)('Redis restarted mid-conversation: sends are refused with server_error meanwhile, and work again once it is back', async () => {
+  await withCluster(2, async (c) => {
+    const a = await join(c, 0, { name: 'Ann' });
+    const b = await join(c, 1, { name: 'Bob' });
+    assert.ok((await say(a, 'before')).ok);
+    await c.redis.stop();
+    await sleep(200);
+    assert.equal(await sendText(b, { content: 'during', cid: 'during-1' }), { ok: false, error: 'server_error' });
+    await c.redis.start(); // empty (the test Redis keeps nothing): the nodes claim their people again
+    const got = collect(a, 'textmsg');
+    await waitUntilOk(() => sendText(b, { content: 'after', cid: 'after-1' }), 15_000);
+    await waitUntil(() => got.some((m) => m.content === 'after'), 'the message after the restart reaches the other node', 8000);
+  });
+});
+
+Failures.run();
+
+// ---
+
+const actAs = (c: Client, action: string, extra: Record<string, unknown> = {}) =>
+  new Promise((resolve) => (c.emit as Function).call(c, 'teacher', { action, ...extra }, resolve));
+
+async function waitUntilOk(send: () => Promise<unknown>, ms: number) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const ack = await send();
+    if ((ack as { ok?: boolean }).ok) return;
+    if (Date.now() > end) throw new Error(`still refused: ${JSON.stringify(ack)}`);
+    await sleep(200);
+  }
+}
