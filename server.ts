@@ -45,6 +45,7 @@ export interface ChatOptions {
   roomRate?: Rate | false; // the whole room's ceiling; off when rateLimit is off
   presenceLimit?: number;
   allowedOrigins?: string[];
+  trustProxy?: string; // Express's "trust proxy": whose X-Forwarded-For names the client (a load balancer's address)
   sessionTtlMs?: number;
   teacherKey?: string; // the server (admin) key
   limits?: Partial<Limits>;
@@ -72,7 +73,13 @@ export function createChatServer(options: ChatOptions = {}) {
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', toTrustProxy(options.trustProxy));
+  const isTrusted = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
   app.use(securityHeaders);
+  app.get('/healthz', (_req, res) => { // the load balancer's check: a node that cannot reach Redis serves no one
+    const isUp = !!school && (!redisStore || redisStore.redis.status === 'ready');
+    res.status(isUp ? 200 : 503).type('text/plain').send(isUp ? 'ok' : 'not ready');
+  });
   app.get('/join', withRoom, (_req, res) => { res.type('html').send(joinPage(res.locals.room, roomUrls(res.locals.room, false))); });
   app.get('/join.svg', withRoom, (_req, res) => { res.type('image/svg+xml').send(renderSVG(roomUrls(res.locals.room)[0])); });
   app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
@@ -116,7 +123,7 @@ export function createChatServer(options: ChatOptions = {}) {
 
   /** A bearer key: the admin key or a room's teacher key. Wrong keys are slowed down per address. */
   function requireKey(req: Req, res: Res, next: Next) {
-    const address = req.socket.remoteAddress ?? '';
+    const address = req.ip ?? '';
     if (school.isBlocked(address)) return res.status(429).json({ error: 'Too many wrong keys from this address. Try again in a few minutes.' });
     const [scheme, token] = (req.get('authorization') ?? '').split(' ');
     const role = scheme === 'Bearer' ? school.roleOf(token) : null;
@@ -245,7 +252,7 @@ export function createChatServer(options: ChatOptions = {}) {
       // release what admit() claimed: Socket.IO decides on the next tick, and this tick comes after it.
       process.nextTick(() => { if (!socket.connected) result.release(socket); });
     };
-    const result = school.admit(socket, auth);
+    const result = school.admit(socket, auth, clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']));
     if (result instanceof Promise) result.then(settle);
     else settle(result);
   });
@@ -275,6 +282,13 @@ export function createChatServer(options: ChatOptions = {}) {
 
   function onDisconnect(this: ChatSocket) {
     school.rooms.get(this.data.room)?.release(this);
+  }
+
+  /** The client's address: the connection's, or behind a trusted proxy the one it forwarded (as req.ip). */
+  function clientAddress(address: string, forwarded: string | string[] | undefined): string {
+    const hops = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    for (let i = 0; hops.length && isTrusted(address, i); i++) address = hops.pop()!;
+    return address;
   }
 
   // ---- lifecycle
@@ -362,6 +376,14 @@ function securityHeaders(_req: express.Request, res: express.Response, next: exp
   next();
 }
 
+/** TRUST_PROXY: off when unset; `true`/`false`, a hop count, or addresses and names (loopback, 10.0.0.0/8…). */
+function toTrustProxy(raw: string | undefined): boolean | number | string[] {
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 export function toRateLimit(raw: string | undefined): Rate | false {
   if (raw === undefined || raw === '') return DEFAULT_RATE;
   if (raw === 'off' || raw === '0') return false;
@@ -380,6 +402,7 @@ async function main() {
     allowedOrigins: env.ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
     teacherKey: env.TEACHER_KEY,
     redisUrl: env.REDIS_URL || undefined,
+    trustProxy: env.TRUST_PROXY,
   });
   const { port } = await chat.listen(Number(env.PORT ?? 3000), env.HOST || '0.0.0.0');
   const students = lanUrls(port, { withLocalhost: false });

@@ -70,15 +70,15 @@ export class School {
   }
 
   /** Checks a handshake and claims its nickname in its room, or says why not (in a cluster, once Redis answered). */
-  admit(socket: ChatSocket, auth: Record<string, unknown>): Room | Refusal | Promise<Room | Refusal> {
+  admit(socket: ChatSocket, auth: Record<string, unknown>, address: string): Room | Refusal | Promise<Room | Refusal> {
     const room = auth.room === undefined ? this.get(undefined) : this.rooms.get(toRoomId(auth.room) ?? '');
     if (!room) return 'no_room';
     const name = toName(auth.name);
     if (!name) return 'invalid_name';
     const hasKey = auth.teacherKey !== undefined && auth.teacherKey !== '';
-    if (hasKey && this.isBlocked(socket.handshake.address)) return 'rate_limited';
+    if (hasKey && this.isBlocked(address)) return 'rate_limited';
     if (hasKey && !this.isTeacherOf(room, auth.teacherKey)) {
-      this.failedKey(socket.handshake.address);
+      this.failedKey(address);
       return 'bad_key';
     }
     if (this.ctx.cluster) return this.admitShared(socket, auth, room, name, hasKey);
