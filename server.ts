@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import fs from 'node:fs';
 import { Server } from 'socket.io';
-import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
+import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import { renderSVG, renderUnicodeCompact } from 'uqr';
@@ -41,6 +42,7 @@ export interface ChatOptions {
   dataDir?: string;
   store?: ChatStore; // the file store under dataDir when absent
   redisUrl?: string; // a node of a cluster: everything in this Redis, shared with the other nodes (no dataDir)
+  redisAdapter?: 'streams' | 'pubsub'; // how broadcasts cross nodes: a Redis stream (default) or Redis pub/sub
   rateLimit?: Rate | false;
   roomRate?: Rate | false; // the whole room's ceiling; off when rateLimit is off
   presenceLimit?: number;
@@ -217,7 +219,9 @@ export function createChatServer(options: ChatOptions = {}) {
   const httpServer = createServer(app);
   const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(httpServer, {
     maxHttpBufferSize: MAX_FRAME,
-    ...(adapterRedis && { adapter: createAdapter(adapterRedis) }),
+    ...(adapterRedis && {
+      adapter: options.redisAdapter === 'pubsub' ? createPubSubAdapter(adapterRedis, adapterRedis.duplicate().on('error', () => {})) : createStreamsAdapter(adapterRedis),
+    }),
     allowRequest: (req, callback) => callback(null, isOriginAllowed(req, allowedOrigins)),
   });
 
@@ -376,6 +380,11 @@ function securityHeaders(_req: express.Request, res: express.Response, next: exp
   next();
 }
 
+function toRedisAdapter(raw: string | undefined): 'streams' | 'pubsub' {
+  if (!raw || raw === 'streams' || raw === 'pubsub') return raw === 'pubsub' ? raw : 'streams';
+  throw new Error(`REDIS_ADAPTER must be streams or pubsub, not ${raw}`);
+}
+
 /** TRUST_PROXY: off when unset; `true`/`false`, a hop count, or addresses and names (loopback, 10.0.0.0/8…). */
 function toTrustProxy(raw: string | undefined): boolean | number | string[] {
   if (!raw || raw === 'false') return false;
@@ -403,6 +412,7 @@ async function main() {
     teacherKey: env.TEACHER_KEY,
     redisUrl: env.REDIS_URL || undefined,
     trustProxy: env.TRUST_PROXY,
+    redisAdapter: toRedisAdapter(env.REDIS_ADAPTER),
   });
   const { port } = await chat.listen(Number(env.PORT ?? 3000), env.HOST || '0.0.0.0');
   const students = lanUrls(port, { withLocalhost: false });

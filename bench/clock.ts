@@ -11,7 +11,7 @@ export type Ready = 'open' | 'connect' | 'welcome' | 'online';
 export type RoomIn = 'auth' | 'query';
 
 /** Client i joins `rooms[i % rooms.length]`: an even spread. */
-export interface ConnectArgs { url: string; ready: Ready; roomIn: RoomIn; rooms: string[]; count: number; prefix: string; window: number; timeoutMs: number }
+export interface ConnectArgs { url: string; urls?: string[]; ready: Ready; roomIn: RoomIn; rooms: string[]; count: number; prefix: string; window: number; timeoutMs: number }
 export type ByRoom = Record<string, number>;
 export interface ConnectResult { connected: number; failed: number; ms: number; byRoom: ByRoom } // connected clients per room
 export interface SendResult { sent: number; ms: number; byRoom: ByRoom } // messages sent per room

@@ -83,7 +83,7 @@ export function startLoad(): Promise<Load> {
 }
 
 const connectArgs = (server: RunningServer, count: number, prefix: string) => ({
-  url: server.url, ready: server.def.ready, roomIn: server.def.roomIn, rooms: server.rooms, count, prefix, window: CONNECT_WINDOW, timeoutMs: CONNECT_TIMEOUT_MS,
+  url: server.url, urls: server.urls, ready: server.def.ready, roomIn: server.def.roomIn, rooms: server.rooms, count, prefix, window: CONNECT_WINDOW, timeoutMs: CONNECT_TIMEOUT_MS,
 });
 
 // ---- message rate steps
@@ -94,20 +94,20 @@ export interface Rig { server: RunningServer; rx: Load; tx: Load; receivers: num
  * A fresh server, `receivers` clients in one process and `senders` in another, both spread evenly over
  * `rooms` rooms (made before anyone connects); close() kills the server first.
  */
-export async function openRig(key: ServerKey, receivers: number, senders: number, rooms = 1): Promise<Rig> {
+export async function openRig(key: ServerKey, receivers: number, senders: number, rooms = 1, start = () => startServer(key, roomIds(rooms))): Promise<Rig> {
   const stops: (() => void)[] = [];
   const close = () => stops.splice(0).forEach((stop) => stop());
   try {
-    const server = await startServer(key, roomIds(rooms));
+    const server = await start();
     stops.push(server.stop);
     const rx = await startLoad();
     stops.push(rx.stop);
-    await rx.call('guard', { pgids: [server.pid], dirs: [server.dataDir] });
+    await rx.call('guard', { pgids: server.pids, dirs: [server.dataDir] });
     const tx = await startLoad();
     stops.push(tx.stop);
     const r = await rx.call<ConnectResult>('connect', connectArgs(server, receivers, 'r'));
     const s = await tx.call<ConnectResult>('connect', connectArgs(server, senders, 's'));
-    if (r.failed || s.failed) throw new Error(`${SERVERS[key].label}: ${r.failed + s.failed} clients could not connect`);
+    if (r.failed || s.failed) throw new Error(`${server.def.label}: ${r.failed + s.failed} clients could not connect`);
     return { server, rx, tx, receivers, receiversByRoom: r.byRoom, close };
   } catch (err) {
     close();
@@ -128,7 +128,7 @@ const toExpected = (sentByRoom: ByRoom, receiversByRoom: ByRoom) =>
 export async function step(rig: Rig, rate: number, seconds: number): Promise<Step> {
   const { server, rx, tx, receiversByRoom } = rig;
   await rx.call('reset', { since: nowMs() });
-  const [cpu0, load0, t0, others] = [server.cpu(), cpuMicros(rx.pid), nowMs(), othersMeter([server.pid, rx.pid, tx.pid])];
+  const [cpu0, load0, t0, others] = [server.cpu(), cpuMicros(rx.pid), nowMs(), othersMeter([...server.pids, rx.pid, tx.pid])];
   const { sent, ms, byRoom } = await tx.call<SendResult>('send', { rate, seconds }, seconds * 1000 + 30_000);
   const expected = toExpected(byRoom, receiversByRoom);
   const stats = await rx.call<Stats>('waitCount', { target: expected, idleMs: DRAIN_IDLE_MS, timeoutMs: DRAIN_MAX_MS });
@@ -145,7 +145,7 @@ export async function step(rig: Rig, rate: number, seconds: number): Promise<Ste
 }
 
 const isQuiet = (m: { othersPct: number }) => m.othersPct < QUIET_PCT;
-const pidsOf = (rig: Rig) => [rig.server.pid, rig.rx.pid, rig.tx.pid];
+const pidsOf = (rig: Rig) => [...rig.server.pids, rig.rx.pid, rig.tx.pid];
 const drain = (rig: Rig) => rig.rx.call('waitCount', { target: Infinity, idleMs: 300, timeoutMs: DRAIN_MAX_MS });
 
 /** A step taken in a quiet moment, measured again while the machine was busy: the least disturbed one. */

@@ -75,7 +75,7 @@ function openClient({ url, ready: want, roomIn, name, room }: ClientArgs, settle
 }
 
 /** Opens `count` clients, at most `window` handshakes in flight (past the listen backlog, SYNs would be dropped and retried a second later). */
-function connect({ url, ready: want, roomIn, rooms, count: total, prefix, window, timeoutMs }: ConnectArgs): Promise<ConnectResult> {
+function connect({ url, urls = [url], ready: want, roomIn, rooms, count: total, prefix, window, timeoutMs }: ConnectArgs): Promise<ConnectResult> {
   return new Promise((resolve) => {
     const t0 = nowMs();
     const byRoom: ByRoom = {};
@@ -96,7 +96,7 @@ function connect({ url, ready: want, roomIn, rooms, count: total, prefix, window
       while (!isDone && inFlight < window && started < total) {
         inFlight++;
         const room = rooms[started % rooms.length];
-        openClient({ url, ready: want, roomIn, name: `${prefix}${started++}`, room }, (isOk) => {
+        openClient({ url: urls[started % urls.length], ready: want, roomIn, name: `${prefix}${started++}`, room }, (isOk) => { // nodes in turn, as a load balancer would
           if (isOk) countIn(byRoom, room);
           settle(isOk);
         });

@@ -1,12 +1,14 @@
-// `npm run bench [-- --quick] [-- --repeat N] [-- --servers ours,bare]`: the four servers one after
-// another under the same load, with all clients in one room and spread over 10 rooms; one table for each
-// on stdout, progress on stderr, results in bench/results/.
+// `npm run bench [-- --quick] [-- --repeat N] [-- --servers ours,bare] [-- --cluster-only | --skip-cluster]`: the four
+// servers one after another under the same load, with all clients in one room and spread over 10 rooms; then
+// ours as a cluster of three nodes on Redis (bench/cluster.ts). One table each on stdout, progress on stderr,
+// results in bench/results/.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openRig, quietStep, quietStorm, ramp, step, type Patience, type Rig, type Step } from './driver.ts';
 import { machine, summarize, toMachineLine, toMarkdown, type Config, type Layout, type LayoutRound, type Round, type ServerRound } from './report.ts';
 import { killAll, ROOT, SERVER_KEYS, SERVERS, type ServerKey } from './servers.ts';
+import { measureCluster, toClusterMarkdown, type ClusterRound } from './cluster.ts';
 
 // Spread over 10 rooms, a message reaches a tenth of the receivers: ten times the messages (one sender a
 // room) keep the deliveries a second, and so the fan-out work, at the one-room level. The ramp (c) is
@@ -59,11 +61,15 @@ const measureRamp = (key: ServerKey, c: Config, l: Layout) => withWarmRig(key, c
 });
 
 function parseOptions() {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, repeat: { type: 'string', default: '1' }, servers: { type: 'string' } } });
+  const { values } = parseArgs({ options: {
+    quick: { type: 'boolean', default: false }, repeat: { type: 'string', default: '1' }, servers: { type: 'string' },
+    'cluster-only': { type: 'boolean', default: false }, 'skip-cluster': { type: 'boolean', default: false },
+  } });
   const repeat = Math.min(MAX_REPEAT, Math.max(1, Math.floor(Number(values.repeat)) || 1));
   const keys = values.servers ? SERVER_KEYS.filter((k) => values.servers!.split(',').includes(k)) : SERVER_KEYS;
   if (!keys.length) throw new Error(`--servers takes a comma-separated list of ${SERVER_KEYS.join(', ')}`);
-  return { isQuick: values.quick, repeat, keys, isFull: !values.quick && keys.length === SERVER_KEYS.length };
+  const [isClusterOnly, hasCluster] = [values['cluster-only'], !values['skip-cluster']];
+  return { isQuick: values.quick, repeat, keys: isClusterOnly ? [] : keys, hasCluster, isFull: !values.quick && keys.length === SERVER_KEYS.length && !isClusterOnly && hasCluster };
 }
 
 const toLayoutLine = (l: Layout) => (l.rooms > 1 ? `${l.rooms} rooms` : 'one room');
@@ -74,10 +80,11 @@ function writeAtomic(file: string, text: string) {
 }
 
 async function main() {
-  const { isQuick, repeat, keys, isFull } = parseOptions();
+  const { isQuick, repeat, keys, hasCluster, isFull } = parseOptions();
   const config = isQuick ? QUICK : FULL;
   const t0 = Date.now();
   const rounds: Round[] = [];
+  const clusterRounds: ClusterRound[] = [];
   for (let r = 0; r < repeat; r++) {
     const order = r % 2 ? [...keys].reverse() : keys; // alternate, so no server always runs first
     const patience = { ...config.patience, spentMs: 0 }; // waiting for quiet and measuring again, per round
@@ -109,20 +116,29 @@ async function main() {
       }
     }
     rounds.push(round);
+    if (hasCluster) clusterRounds.push(await measureCluster(config, config.layouts[0], patience, r, log));
     log(`[round ${r + 1}/${repeat}] ${Math.round(patience.spentMs / 1000)} s spent waiting for a quiet machine and measuring again`);
   }
 
+  const cluster = hasCluster ? toClusterMarkdown(clusterRounds, config, config.layouts[0]) : null;
+  if (!keys.length) {
+    console.log(`\n${cluster!.markdown}`);
+    return;
+  }
   const summaries = config.layouts.map((_, i) => summarize(rounds.map((round): LayoutRound => round[i]), keys));
   const date = new Date().toISOString().slice(0, 10);
   const info = machine();
   const machineLine = toMachineLine(info, date, repeat);
-  const table = config.layouts.map((layout, i) => toMarkdown(summaries[i], keys, config, layout)).join('\n');
+  const table = [...config.layouts.map((layout, i) => toMarkdown(summaries[i], keys, config, layout)), ...(cluster ? [cluster.markdown] : [])].join('\n');
   const seconds = Math.round((Date.now() - t0) / 1000);
   console.log(`\n${table}\n${machineLine}\nRun time: ${seconds} s.`);
 
   mkdirSync(RESULTS, { recursive: true });
   const name = `${date}${isQuick ? '-quick' : isFull ? '' : '-partial'}.json`;
-  writeAtomic(join(RESULTS, name), JSON.stringify({ date, machine: info, config, repeat, seconds, summaries: summaries.map((summary, i) => ({ layout: config.layouts[i], ...summary })), rounds }, null, 1) + '\n');
+  writeAtomic(join(RESULTS, name), JSON.stringify({
+    date, machine: info, config, repeat, seconds, summaries: summaries.map((summary, i) => ({ layout: config.layouts[i], ...summary })), rounds,
+    cluster: cluster && { targets: cluster.targets, rounds: clusterRounds },
+  }, null, 1) + '\n');
   if (isFull) writeAtomic(join(RESULTS, 'latest.md'), `${table}\n${machineLine}\n`);
   log(`wrote bench/results/${name}${isFull ? ' and bench/results/latest.md' : ''}`);
 }

@@ -143,6 +143,8 @@ async function createRooms(port: number, ids: string[]) {
 
 export interface RunningServer {
   key: ServerKey; def: ServerDef; pid: number; url: string; dataDir: string; rooms: string[]; cpu(): number; rss(): number; stop(): void;
+  urls: string[]; // where clients connect, in turn (the nodes of a cluster)
+  pids: number[]; // every process group it runs as
 }
 
 /**
@@ -174,5 +176,59 @@ export async function startServer(key: ServerKey, rooms = roomIds(1)): Promise<R
     throw new Error(`${def.label}: ${(err as Error).message}`);
   }
   const pid = child.pid!;
-  return { key, def, pid, dataDir, rooms, url: `ws://${HOST}:${port}${key === 'raw' ? '/' : '/socket.io/?EIO=4&transport=websocket'}`, cpu: () => cpuMicros(pid), rss: () => rssBytes(pid), stop };
+  const url = `ws://${HOST}:${port}${key === 'raw' ? '/' : '/socket.io/?EIO=4&transport=websocket'}`;
+  return { key, def, pid, dataDir, rooms, url, urls: [url], pids: [pid], cpu: () => cpuMicros(pid), rss: () => rssBytes(pid), stop };
+}
+
+export type Adapter = 'streams' | 'pubsub';
+
+/**
+ * Ours as a cluster: a redis-server (appendonly, fsync every second: the persistence the README asks for) and
+ * `nodes` nodes on it with the given Socket.IO adapter; clients are spread over the nodes in turn. Its CPU and
+ * memory are those of the nodes and Redis together.
+ */
+export async function startCluster(adapter: Adapter, rooms = roomIds(1), nodes = 3): Promise<RunningServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'chat-bench-cluster-'));
+  dataDirs.add(dataDir);
+  const started: ChildProcess[] = [];
+  const stop = () => {
+    started.forEach(killGroup);
+    removeDir(dataDir);
+  };
+  try {
+    const redisPort = await freePort();
+    const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', HOST, '--dir', dataDir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''], {
+      cwd: dataDir, detached: true, stdio: 'ignore',
+    });
+    children.add(redis);
+    started.push(redis);
+    await waitListening(redisPort, redis, 'redis-server');
+    const ports: number[] = [];
+    for (let i = 0; i < nodes; i++) {
+      const port = await freePort();
+      const node = spawnNode('server.ts', {
+        PORT: String(port), HOST, REDIS_URL: `redis://${HOST}:${redisPort}`, REDIS_ADAPTER: adapter, RATE_LIMIT: 'off', TEACHER_KEY: ADMIN_KEY,
+      });
+      started.push(node);
+      await waitListening(port, node, `node ${i + 1}`);
+      ports.push(port);
+    }
+    await createRooms(ports[0], rooms.filter((id) => id !== DEFAULT_ROOM));
+    await sleep(500); // every node opens the new rooms from the event stream
+    const urls = ports.map((port) => `ws://${HOST}:${port}/socket.io/?EIO=4&transport=websocket`);
+    const pids = started.map((c) => c.pid!);
+    const def = { ...SERVERS.ours, label: `ours, ${nodes} nodes on Redis (${adapter} adapter)` };
+    return { key: 'ours', def, pid: pids[1], dataDir, rooms, url: urls[0], urls, pids, cpu: () => cpuMicros(...pids), rss: () => pids.reduce((sum, p) => sum + rssBytes(p), 0), stop };
+  } catch (err) {
+    stop();
+    throw err;
+  }
+}
+
+async function waitListening(port: number, child: ChildProcess, label: string) {
+  const t0 = Date.now();
+  while (!(await isListening(port))) {
+    if (child.exitCode !== null || Date.now() - t0 > START_TIMEOUT_MS) throw new Error(`${label} did not start: ${stderrOf(child) || `exit ${child.exitCode}`}`);
+    await sleep(100);
+  }
 }

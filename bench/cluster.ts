@@ -1,0 +1,60 @@
+// The cluster in `npm run bench`: the one-room fan-out load with the receivers spread over three nodes on
+// one Redis, next to the embedded server in the same round; with each official adapter, to choose between them.
+import { openRig, quietStep, step, type Patience, type Step } from './driver.ts';
+import type { Config, Layout } from './report.ts';
+import { startCluster, type Adapter } from './servers.ts';
+
+export const CLUSTER_TARGETS = { p99: 3, cpuUs: 2 }; // at most this many times the embedded server's
+type Case = 'embedded' | Adapter;
+const CASES: Case[] = ['embedded', 'streams', 'pubsub'];
+const LABELS: Record<Case, string> = { embedded: 'ours, embedded', streams: '3 nodes, streams adapter', pubsub: '3 nodes, pub/sub adapter' };
+export type ClusterRound = Record<Case, Step>;
+
+/** One round: the three cases one right after another (in turn reversed), each on a fresh warm rig. */
+export async function measureCluster(c: Config, l: Layout, p: Patience, round: number, log: (line: string) => void): Promise<ClusterRound> {
+  const result = {} as ClusterRound;
+  for (const key of round % 2 ? [...CASES].reverse() : CASES) {
+    log(`[round ${round + 1}] cluster bench: ${LABELS[key]}, ${c.receivers} receivers, ${l.senders} senders, ${l.rate} msg/s, one room`);
+    const rig = await openRig('ours', c.receivers, l.senders, 1, key === 'embedded' ? undefined : () => startCluster(key));
+    try {
+      await step(rig, l.rate, c.warmupS); // warm-up, not counted
+      const s = await quietStep(rig, l.rate, c.measureS, p);
+      log(`  ${s.cpuUsPerDelivery.toFixed(2)} µs CPU per delivery (nodes + Redis), p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, delivered ${s.deliveredRatio.toFixed(4)}, others ${Math.round(s.othersPct)}%`);
+      result[key] = s;
+    } finally {
+      rig.close();
+    }
+  }
+  return result;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** The table: medians over rounds, and each adapter's ratio to the embedded server (median of per-round ratios). */
+export function toClusterMarkdown(rounds: ClusterRound[], c: Config, l: Layout) {
+  const figure = (key: Case, f: (s: Step) => number) => median(rounds.map((r) => f(r[key])));
+  const ratio = (key: Case, f: (s: Step) => number) => median(rounds.map((r) => f(r[key]) / f(r.embedded)));
+  const rows: [string, (s: Step) => number, number, number | undefined][] = [
+    [`CPU per delivery, µs (nodes + Redis; ${c.receivers} receivers × ${l.rate} msg/s)`, (s) => s.cpuUsPerDelivery, 2, CLUSTER_TARGETS.cpuUs],
+    ['latency p50, ms', (s) => s.p50, 1, undefined],
+    ['latency p99, ms', (s) => s.p99, 1, CLUSTER_TARGETS.p99],
+    ['delivered / expected', (s) => s.deliveredRatio, 3, undefined],
+  ];
+  const lines = [
+    `| cluster (${rounds.length} round${rounds.length > 1 ? 's' : ''}, medians) | ${CASES.map((k) => LABELS[k]).join(' | ')} | streams / embedded | pub/sub / embedded | target (streams) |`,
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  const targets: Record<string, boolean> = {};
+  for (const [label, f, digits, target] of rows) {
+    const isRatio = target !== undefined;
+    const [streams, pubsub] = (['streams', 'pubsub'] as const).map((k) => ratio(k, f));
+    if (isRatio) targets[label] = streams <= target;
+    const met = isRatio ? `≤ ${target}× ${streams <= target ? '✅' : '❌'}` : '';
+    lines.push(`| ${label} | ${CASES.map((k) => figure(k, f).toFixed(digits)).join(' | ')} | ${isRatio ? `${streams.toFixed(2)}×` : ''} | ${isRatio ? `${pubsub.toFixed(2)}×` : ''} | ${met} |`);
+  }
+  return { markdown: lines.join('\n'), targets };
+}
