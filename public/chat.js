@@ -2,7 +2,7 @@
 // the connection opens. The teacher's tools load only once the server says this person is the teacher.
 import { bindLanguageSelect, roomParams, toAvatar, toNickname, toRoomId } from './i18n.js';
 import { $, retime } from './dom.js';
-import { connect, joinAsStudent, reconnect, retry } from './connection.js';
+import { connect, joinAsStudent, retry } from './connection.js';
 import { renderBadges, renderTyping, scrollDown, startConversations } from './conversations.js';
 import { startComposer } from './composer.js';
 import { startPeople } from './people.js';
@@ -23,7 +23,6 @@ const ACTIONS = {
   group: () => state.open(GROUP),
   bottom: scrollDown,
   student: joinAsStudent,
-  reconnect,
 };
 
 function bindControls() {

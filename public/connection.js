@@ -10,7 +10,8 @@ import { hideScreen, isScreenShown, showScreen } from './screens.js';
 import { GROUP, state, toConvKey, toKey } from './state.js';
 
 const ACK_TIMEOUT_MS = 10_000;
-const REFUSALS = ['invalid_name', 'name_taken', 'kicked', 'no_room', 'bad_key', 'rate_limited', 'server_error'];
+const REFUSALS = ['invalid_name', 'name_taken', 'kicked', 'no_room', 'bad_key', 'rate_limited'];
+const RETRY_MS = [1000, 2000, 4000, 8000]; // after a server_error at the door, then every 8 s
 
 const outbox = []; // own messages not acknowledged yet, in the order they were written
 let inFlight = null; // { item }: one message at a time keeps the order; a new object per attempt
@@ -112,6 +113,7 @@ function onMessage(m, isLive, isOwn = state.isMe(m.name)) {
 
 const ON = {
   welcome(w) {
+    retries = 0;
     store.set(sessionKey(), w.session);
     store.set('chat.name', w.name);
     store.set('chat.avatar', w.avatar);
@@ -162,6 +164,7 @@ const ON = {
     state.stopAllTyping();
   },
   connect_error(err) {
+    if (err.message === 'server_error') return retryLater(); // its storage is away for a moment (a cluster's Redis)
     if (!REFUSALS.includes(err.message)) return; // server away: retrying already
     showScreen(err.message, err.data?.message);
   },
@@ -172,8 +175,15 @@ export function connect() {
   socket.connect();
 }
 
-/** After a refusal that waiting can cure (a busy server): once more, as the same person. */
-export function reconnect() {
+/** A handshake refused with server_error is not retried by Socket.IO (a middleware said no): we do, as the same person. */
+let retries = 0;
+function retryLater() {
+  setBanner('connecting');
+  setTimeout(() => { if (!socket.connected) socket.connect(); }, RETRY_MS[Math.min(retries++, RETRY_MS.length - 1)]);
+}
+
+/** Off the screen and in again, as the same person. */
+function reconnect() {
   hideScreen();
   setBanner('connecting');
   socket.connect();

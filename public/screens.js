@@ -12,7 +12,6 @@ const SCREENS = {
   no_room: { text: 'noRoomAnyMore', link: 'home', href: '/' },
   bad_key: { text: 'badKey', hint: 'badKeyHint', action: 'student', label: 'joinAsStudent' }, // never teacher controls that fail
   rate_limited: { text: 'tooManyTries', hint: 'tooManyTriesHint', action: 'student', label: 'joinAsStudent' }, // only keys are held back
-  server_error: { action: 'reconnect', label: 'tryAgain' }, // the server's sentence: try again in a moment
   closed: { text: 'closedRoom' }, // nothing to go back to
 };
 
