@@ -47,6 +47,7 @@ export interface ChatOptions {
   roomRate?: Rate | false; // the whole room's ceiling; off when rateLimit is off
   presenceLimit?: number;
   allowedOrigins?: string[];
+  publicUrl?: string; // the address students open when it is not this server's own (a load balancer's)
   trustProxy?: string; // Express's "trust proxy": whose X-Forwarded-For names the client (a load balancer's address)
   sessionTtlMs?: number;
   teacherKey?: string; // the server (admin) key
@@ -115,7 +116,8 @@ export function createChatServer(options: ChatOptions = {}) {
 
   function roomUrls(room: Room, withLocalhost = true): string[] {
     const query = room.id === DEFAULT_ROOM ? '' : `?room=${room.id}`;
-    return lanUrls(boundPort(), { withLocalhost }).map((u) => u + query);
+    const bases = options.publicUrl ? [options.publicUrl.replace(/\/*$/, '/')] : lanUrls(boundPort(), { withLocalhost });
+    return bases.map((u) => u + query);
   }
 
   const toRoomInfo = (room: Room) => {
@@ -412,10 +414,11 @@ async function main() {
     teacherKey: env.TEACHER_KEY,
     redisUrl: env.REDIS_URL || undefined,
     trustProxy: env.TRUST_PROXY,
+    publicUrl: env.PUBLIC_URL || undefined,
     redisAdapter: toRedisAdapter(env.REDIS_ADAPTER),
   });
   const { port } = await chat.listen(Number(env.PORT ?? 3000), env.HOST || '0.0.0.0');
-  const students = lanUrls(port, { withLocalhost: false });
+  const students = env.PUBLIC_URL ? [env.PUBLIC_URL] : lanUrls(port, { withLocalhost: false });
   if (env.REDIS_URL) console.log(`A node of the school on Redis at ${chat.redisWhere}, listening on port ${port}.`);
   console.log('Classroom chat is running. Students can open:');
   for (const url of students) console.log(`  ${url}`);

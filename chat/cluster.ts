@@ -25,7 +25,7 @@ export interface Who { name: string; avatar: unknown; teacher?: boolean }
 
 export type ClusterEvent = { at: string; room: string } & (
   | { t: 'msg'; node: string; gen: number; len: number; rec: LogRecord }
-  | { t: 'meta'; meta: RoomMeta }
+  | { t: 'meta'; meta: RoomMeta; node: string }
   | { t: 'deleted' }
   | { t: 'compacted' | 'cleared'; gen: number; len: number }
   | { t: 'roster'; s: string; on: boolean; who?: Who }
@@ -129,7 +129,7 @@ export class Cluster {
 
   /** Applies every event stored so far: a handshake does this first, so it sees what any node did before. */
   sync(): Promise<void> {
-    return (this.pendingSync ??= this.applying.then(async () => {
+    return (this.pendingSync ??= this.inTurn(async () => {
       this.pendingSync = null; // a later call waits for a read made after it
       for (;;) {
         const entries = (await this.redis.xrange(EVENTS, `(${this.lastId}`, '+', 'COUNT', READ_COUNT)) as [string, string[]][];
@@ -139,11 +139,18 @@ export class Cluster {
     }));
   }
 
+  /** Runs `work` after every earlier application of events (a room being opened holds the next ones back). */
+  private inTurn(work: () => Promise<void>): Promise<void> {
+    const run = this.applying.then(work);
+    this.applying = run.catch(() => {}); // a failed read must not stop the ones after it
+    return run;
+  }
+
   private async follow() {
     while (!this.isClosed) {
       try {
         const answer = (await this.reader.xread('COUNT', READ_COUNT, 'BLOCK', READ_BLOCK_MS, 'STREAMS', EVENTS, this.lastId)) as [string, [string, string[]][]][] | null;
-        if (answer) await (this.applying = this.applying.then(() => this.applyAll(answer[0][1])));
+        if (answer) await this.inTurn(() => this.applyAll(answer[0][1]));
       } catch {
         if (!this.isClosed) await new Promise((resolve) => setTimeout(resolve, 500)); // Redis away: the reader reconnects
       }
@@ -255,7 +262,7 @@ function toEvent(at: string, fields: string[]): ClusterEvent | null {
       }
       case 'meta': {
         const meta = toRoomMeta(JSON.parse(f.meta));
-        return meta && { at, room, t: 'meta', meta };
+        return meta && { at, room, t: 'meta', meta, node: f.node ?? '' };
       }
       case 'deleted': return { at, room, t: 'deleted' };
       case 'compacted': case 'cleared': return { at, room, t: f.t, gen: Number(f.gen), len: Number(f.len) };

@@ -49,6 +49,10 @@ export function createFileStore(dataDir: string, warn: (line: string) => void): 
       writeSynced(`${file}.tmp`, JSON.stringify(meta, null, 1) + '\n');
       fs.renameSync(`${file}.tmp`, file);
     },
+    async createRoom(meta) {
+      await this.saveRoom(meta); // one server: the school checked the id is free
+      return meta;
+    },
     async deleteRoom(id) {
       await fs.promises.rm(roomDir(id), { recursive: true, force: true });
     },

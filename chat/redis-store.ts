@@ -40,6 +40,16 @@ redis.call('SREM', KEYS[5], ARGV[2])
 redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[3], '*', 't', 'deleted', 'room', ARGV[2])
 return #files`;
 
+// A new room, unless its id is taken: two nodes making the default room at their first start agree on one.
+// KEYS: meta, rooms, events. ARGV: room, meta (JSON), node, events kept. Answers the stored meta if there was one.
+const CREATE_ROOM = `
+local stored = redis.call('GET', KEYS[1])
+if stored then return stored end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 't', 'meta', 'room', ARGV[1], 'node', ARGV[3], 'meta', ARGV[2])
+return false`;
+
 // One batch of messages: a record whose (session, cid) is stored already is not stored again; its answer is the
 // stored message's "<id> <ts>". Each stored line is told on the event stream with the log's length after it,
 // and answered with that event's id (its place in the school's order).
@@ -192,7 +202,14 @@ export function createRedisStore(url: string, warn: (line: string) => void, node
       const keys = toKeys(meta.id);
       const text = JSON.stringify(meta);
       await connected();
-      await exec(redis.multi().set(keys.meta, text).sadd(ROOMS, meta.id).xadd(EVENTS, 'MAXLEN', '~', EVENTS_KEEP, '*', 't', 'meta', 'room', meta.id, 'meta', text));
+      await exec(redis.multi().set(keys.meta, text).sadd(ROOMS, meta.id).xadd(EVENTS, 'MAXLEN', '~', EVENTS_KEEP, '*', 't', 'meta', 'room', meta.id, 'node', nodeId ?? '', 'meta', text));
+    },
+    async createRoom(meta) {
+      const keys = toKeys(meta.id);
+      const text = JSON.stringify(meta);
+      await connected();
+      const answer = (await redis.eval(CREATE_ROOM, 3, keys.meta, ROOMS, EVENTS, meta.id, text, nodeId ?? '', EVENTS_KEEP)) as string | null;
+      return answer ? toMeta(answer) ?? meta : meta;
     },
     async deleteRoom(id) {
       const keys = toKeys(id);

@@ -45,6 +45,8 @@ export class School {
   }
 
   private open(meta: RoomMeta): Promise<Room> {
+    const room = this.rooms.get(meta.id);
+    if (room) return Promise.resolve(room);
     let opened = this.opening.get(meta.id);
     if (!opened) {
       opened = Room.open(meta, this.ctx).then((room) => { this.rooms.set(meta.id, room); return room; });
@@ -129,6 +131,7 @@ export class School {
   private apply(event: ClusterEvent): void | Promise<void> {
     const room = this.rooms.get(event.room);
     if (event.t === 'meta') {
+      if (event.node === this.ctx.cluster?.nodeId) return; // this node's own change: applied when made (a later one may be too)
       if (room) return room.applyMeta(event.meta);
       if (!this.opening.has(event.room)) return this.open(event.meta).then(() => this.ctx.log(`room ${event.room} created on another node`));
     } else if (event.t === 'deleted') {
@@ -162,9 +165,7 @@ export class School {
     const meta: RoomMeta = {
       id, title, teacherKey: nanoid(), createdAt: Date.now(), quiet: false, pinned: null, muted: {}, kicked: {}, kickedSessions: [],
     };
-    const opened = this.open(meta); // before the store tells other nodes (and this one) that it exists
-    await this.ctx.store.saveRoom(meta);
-    return opened;
+    return this.open(await this.ctx.store.createRoom(meta)); // in a cluster, another node may have made it first
   }
 
   /** Tells everyone in the room, disconnects them, and deletes the room with its history and pictures. */

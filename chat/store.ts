@@ -43,6 +43,8 @@ export interface ChatStore {
   serverKey(given: string | undefined, make: () => string): Promise<string>;
   rooms(): Promise<RoomMeta[]>;
   saveRoom(meta: RoomMeta): Promise<void>;
+  /** Stores a new room, unless a room with its id is stored already (another node made it first): the room as stored. */
+  createRoom(meta: RoomMeta): Promise<RoomMeta>;
   /** Deletes the room with its messages and pictures. */
   deleteRoom(id: string): Promise<void>;
   openLog(roomId: string): Promise<MessageLog>;

@@ -63,9 +63,10 @@ async function main() {
     children.push(redis.child);
     const redisUrl = `redis://127.0.0.1:${redisPort}`;
     console.log(`Redis: ${redisUrl} (data in ${dir})`);
+    const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
     for (const [i, nodePort] of nodePorts.entries()) {
       const node = await startProcess(process.execPath, ['--import', 'tsx', 'server.ts'], {
-        REDIS_URL: redisUrl, PORT: String(nodePort), HOST: '127.0.0.1', TRUST_PROXY: 'loopback',
+        REDIS_URL: redisUrl, PORT: String(nodePort), HOST: '127.0.0.1', TRUST_PROXY: 'loopback', PUBLIC_URL: url,
       }, (out) => out.includes('Students can open'), `node ${i + 1}`);
       children.push(node.child);
       console.log(`node ${i + 1}: http://127.0.0.1:${nodePort}/`);
@@ -75,7 +76,6 @@ async function main() {
     const keys = new Redis(redisUrl);
     const [adminKey, main] = await Promise.all([keys.get('chat:server-key'), keys.get('chat:room:main')]);
     keys.disconnect();
-    const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
     console.log(`\nThe school, through HAProxy: ${url}/`);
     console.log(`Teacher link of the default class: ${url}/#teacher=${JSON.parse(main ?? '{}').teacherKey}`);
     console.log(`Admin link: ${url}/admin#key=${adminKey}`);

@@ -84,6 +84,7 @@ function settle(item, ack) {
 function fail(item, error) {
   item.state = 'failed';
   showOwnState(item, error);
+  if (error === 'server_error') setTimeout(() => retry(item.cid), RETRY_MS.at(-1) / 2); // its storage is away for a moment: again by itself
 }
 
 export function retry(cid) {

@@ -63,6 +63,14 @@ test('two people on two nodes talk through HAProxy on long-polling, then on WebS
         await message(cy.page, 'WebSocket back');
         assert.ok(cy.frames.some((f) => f.includes('WebSocket back')), 'Cy got it over the WebSocket');
         assert.ok(dee.frames.some((f) => f.includes('hello over WebSocket')), 'Dee got it over the WebSocket');
+        // Redis goes away: a message written meanwhile is refused, kept, and sent again by the page once it is back.
+        await c.redis.stop();
+        await say(cy.page, 'written while Redis was away');
+        await cy.page.locator('[data-state="failed"]').waitFor();
+        await c.redis.start();
+        for (const who of [dee, ann]) { // Ann, on polling, goes through HAProxy's 503s and back
+          await who.page.locator('.log:not([hidden]) [data-text]', { hasText: 'written while Redis was away' }).waitFor({ timeout: 20_000 });
+        }
       })());
     } finally {
       await browser.close();
