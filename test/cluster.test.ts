@@ -263,6 +263,18 @@ onRedis(Failures)('Redis restarted mid-conversation: sends are refused with serv
   });
 });
 
+onRedis(Failures)('without TEACHER_KEY the first node stores an admin key in Redis and every node uses it', async () => {
+  await withCluster(2, async (c) => {
+    const third = await c.startNode();
+    const links = c.nodes.map((node) => /admin#key=(\S+)/.exec(node.output)?.[1]);
+    assert.ok(links[0], c.nodes[0].output);
+    assert.equal(links, [links[0], links[0], links[0]]);
+    assert.is(await c.redis.client().get('chat:server-key'), links[0]);
+    const res = await fetch(`${third.url}/api/rooms`, { headers: { authorization: `Bearer ${links[0]}` } });
+    assert.is(res.status, 200);
+  }, { TEACHER_KEY: '' });
+});
+
 Failures.run();
 
 // ---
