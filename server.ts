@@ -6,20 +6,17 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import fs from 'node:fs';
 import { Server } from 'socket.io';
-import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
-import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
-import { nanoid } from 'nanoid';
 import { renderSVG, renderUnicodeCompact } from 'uqr';
 import {
   DEFAULT_ROOM, isContentError, isPlainObject, toContent, toLanguage, toRefusal, type Refusal,
-  type ClientToServerEvents, type InterServerEvents, type ServerToClientEvents, type SocketData, type TextMsg,
+  type ClientToServerEvents, type InterServerEvents, type ServerToClientEvents, type SocketData,
 } from './chat/contract.ts';
 import { HANDLERS } from './chat/events.ts';
+import { announce, toMarkdown } from './chat/teacher.ts';
 import { joinPage, lanUrls } from './chat/join-page.ts';
 import { createFileStore } from './chat/file-store.ts';
-import { createRedisStore } from './chat/redis-store.ts';
-import { Cluster } from './chat/cluster.ts';
+import { joinCluster } from './chat/cluster.ts';
+import { DEFAULT_RATE, toRateLimit, toRedisAdapter, toTrustProxy } from './chat/settings.ts';
 import { ROOM_RATE, type Rate } from './chat/rules.ts';
 import { School, type KeyRole } from './chat/school.ts';
 import { LIMITS, type ChatSocket, type Limits, type Room } from './chat/room.ts';
@@ -33,7 +30,6 @@ const MAX_UPLOADING = 16 * 1024 * 1024; // bytes held by all unfinished picture 
 const MAX_FRAME = 40 * 1024; // one picture chunk, or 2000 JSON-escaped characters; larger drops the sender
 const MAX_BODY = '16kb';
 const MAX_PUSH_TO = 500;
-const DEFAULT_RATE: Rate = { burst: 10, perSecond: 1 }; // 10 at once, then one a second
 const EMPTY_HANDSHAKE = Object.freeze({ headers: {}, time: '', address: '', xdomain: false, secure: false, issued: 0, url: '', query: {}, auth: {} });
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
 const IMAGE_TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp' };
@@ -64,13 +60,8 @@ export function createChatServer(options: ChatOptions = {}) {
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const log = options.log ?? ((line: string) => console.log(line));
   const limits = { ...LIMITS, ...options.limits };
-  const nodeId = nanoid(10);
-  const redisStore = options.redisUrl ? createRedisStore(options.redisUrl, log, nodeId) : null;
-  const store = redisStore ?? options.store ?? createFileStore(options.dataDir ?? './data', log);
-  const cluster = redisStore ? new Cluster(redisStore, log, nodeId) : undefined;
-  // The adapter's own connection: its reader blocks, and what it sends while Redis is away may wait for it.
-  const adapterRedis = options.redisUrl ? new Redis(options.redisUrl, { retryStrategy: (n) => Math.min(100 * n, 1000) }) : null;
-  adapterRedis?.on('error', () => {}); // said by the store's connection
+  const node = options.redisUrl ? joinCluster(options.redisUrl, options.redisAdapter, log) : null;
+  const store = node?.store ?? options.store ?? createFileStore(options.dataDir ?? './data', log);
 
   // ---- HTTP
 
@@ -80,7 +71,7 @@ export function createChatServer(options: ChatOptions = {}) {
   const isTrusted = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
   app.use(securityHeaders);
   app.get('/healthz', (_req, res) => { // the load balancer's check: a node that cannot reach Redis serves no one
-    const isUp = !!school && (!redisStore || redisStore.redis.status === 'ready');
+    const isUp = !!school && (!node || node.store.redis.status === 'ready');
     res.status(isUp ? 200 : 503).type('text/plain').send(isUp ? 'ok' : 'not ready');
   });
   app.get('/join', withRoom, (_req, res) => { res.type('html').send(joinPage(res.locals.room, roomUrls(res.locals.room, false))); });
@@ -179,18 +170,7 @@ export function createChatServer(options: ChatOptions = {}) {
     if (to !== undefined && !isNameList) {
       return res.status(400).json({ error: `"to" must be a list of at most ${MAX_PUSH_TO} nicknames, or left out for everyone.` });
     }
-    const announcement = { id: nanoid(), content, ts: Date.now() };
-    const targets = to === undefined ? [...room.people.online.values()] : [];
-    const offline: string[] = [];
-    for (const name of (to as string[] | undefined) ?? []) {
-      const person = room.people.byName(name);
-      if (person && !targets.includes(person)) targets.push(person);
-      else if (!person) offline.push(name);
-    }
-    if (to === undefined) io.to(room.id).emit('announce', announcement);
-    else room.tabsOf(...targets)?.emit('announce', announcement);
-    room.say(`announcement to ${to === undefined ? 'everyone' : targets.length + ' people'}: ${content}`);
-    res.json({ delivered: targets.map((p) => p.name), offline });
+    res.json(announce(room, content, to as string[] | undefined));
   }
 
   function onTranscript(req: Req, res: Res) {
@@ -202,9 +182,7 @@ export function createChatServer(options: ChatOptions = {}) {
     const day = new Date().toLocaleDateString('sv'); // YYYY-MM-DD in local time, like the lines
     res.attachment(`transcript-${room.id}-${day}.${format}`);
     if (format === 'json') return res.json(messages);
-    const line = (m: TextMsg) =>
-      `- ${new Date(m.ts).toLocaleString()} **${m.name}**${m.teacher ? ' (teacher)' : ''}: ${m.image ? `[picture](${m.image})` : m.content}`;
-    res.type('text/markdown').send(`# ${room.meta.title}: chat transcript, ${day}\n\n${messages.map(line).join('\n')}\n`);
+    res.type('text/markdown').send(toMarkdown(room.meta.title, day, messages));
   }
 
   /** Pictures are only ever shown as pictures: never run, never sniffed, never framed. */
@@ -221,9 +199,7 @@ export function createChatServer(options: ChatOptions = {}) {
   const httpServer = createServer(app);
   const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(httpServer, {
     maxHttpBufferSize: MAX_FRAME,
-    ...(adapterRedis && {
-      adapter: options.redisAdapter === 'pubsub' ? createPubSubAdapter(adapterRedis, adapterRedis.duplicate().on('error', () => {})) : createStreamsAdapter(adapterRedis),
-    }),
+    ...(node && { adapter: node.adapter }),
     allowRequest: (req, callback) => callback(null, isOriginAllowed(req, allowedOrigins)),
   });
 
@@ -246,7 +222,7 @@ export function createChatServer(options: ChatOptions = {}) {
     disk: new PictureDisk(limits.roomPictureBytes, limits.totalPictureBytes),
     crowd: { online: 0 },
     limits,
-    cluster,
+    cluster: node?.cluster,
   }, options.teacherKey).then((opened) => { school = opened; });
 
   io.use((socket, next) => {
@@ -338,7 +314,7 @@ export function createChatServer(options: ChatOptions = {}) {
       httpServer.closeAllConnections(); // a keep-alive (long-polling) connection would otherwise hold close() open
       await closed;
       await school?.close();
-      adapterRedis?.disconnect();
+      node?.closeAdapter();
     })();
     return closing;
   }
@@ -346,7 +322,7 @@ export function createChatServer(options: ChatOptions = {}) {
   const sum = (f: (r: Room) => number) => [...school.rooms.values()].reduce((n, r) => n + f(r), 0);
   return {
     app, httpServer, io, listen, close, ready,
-    redisWhere: redisStore?.where,
+    redisWhere: node?.store.where,
     get school() { return school; },
     /** The server (admin) key: teacher in every room, and the key that manages rooms. */
     get teacherKey() { return school.adminKey; },
@@ -380,27 +356,6 @@ function securityHeaders(_req: express.Request, res: express.Response, next: exp
     'X-Frame-Options': 'DENY',
   });
   next();
-}
-
-function toRedisAdapter(raw: string | undefined): 'streams' | 'pubsub' {
-  if (!raw || raw === 'streams' || raw === 'pubsub') return raw === 'pubsub' ? raw : 'streams';
-  throw new Error(`REDIS_ADAPTER must be streams or pubsub, not ${raw}`);
-}
-
-/** TRUST_PROXY: off when unset; `true`/`false`, a hop count, or addresses and names (loopback, 10.0.0.0/8…). */
-function toTrustProxy(raw: string | undefined): boolean | number | string[] {
-  if (!raw || raw === 'false') return false;
-  if (raw === 'true') return true;
-  if (/^\d+$/.test(raw)) return Number(raw);
-  return raw.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-export function toRateLimit(raw: string | undefined): Rate | false {
-  if (raw === undefined || raw === '') return DEFAULT_RATE;
-  if (raw === 'off' || raw === '0') return false;
-  const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(raw);
-  if (!match || Number(match[1]) < 1 || Number(match[2]) <= 0) throw new Error(`RATE_LIMIT must look like 10/10 (messages/seconds) or off, not ${raw}`);
-  return { burst: Number(match[1]), perSecond: Number(match[1]) / Number(match[2]) };
 }
 
 // --- CLI entry

@@ -8,8 +8,11 @@
 //   chat:room:<id>:claims         hash: nickname key -> the session holding it (while online)
 //   chat:room:<id>:tabs           hash: "<session> <node>" -> tabs open there; "<session>" -> nodes it has tabs on
 //   chat:room:<id>:sessions       hash: session -> {name, avatar, teacher}
-import type { Redis } from 'ioredis';
-import { EVENTS, EVENTS_KEEP, toKeys, type RedisStore } from './redis-store.ts';
+import { Redis } from 'ioredis';
+import { nanoid } from 'nanoid';
+import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
+import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
+import { createRedisStore, EVENTS, EVENTS_KEEP, toKeys, type RedisStore } from './redis-store.ts';
 import { toLogRecord, toRoomMeta, type LogRecord, type RoomMeta } from './store.ts';
 import { isAfter } from './stream-ids.ts';
 
@@ -91,6 +94,22 @@ for session in pairs(gone) do
   n = n + 1
 end
 return n`;
+
+/** A node of the school on this Redis: its store, its view of the others, and the Socket.IO adapter. */
+export function joinCluster(url: string, kind: 'streams' | 'pubsub' = 'streams', log: (line: string) => void) {
+  const nodeId = nanoid(10);
+  const store = createRedisStore(url, log, nodeId);
+  // The adapter's own connection: its reader blocks, and what it sends while Redis is away may wait for it.
+  const redis = new Redis(url, { retryStrategy: (n) => Math.min(100 * n, 1000) });
+  const subscriber = kind === 'pubsub' ? redis.duplicate() : null;
+  for (const connection of [redis, subscriber]) connection?.on('error', () => {}); // said by the store's connection
+  return {
+    store,
+    cluster: new Cluster(store, log, nodeId),
+    adapter: subscriber ? createPubSubAdapter(redis, subscriber) : createStreamsAdapter(redis),
+    closeAdapter: () => { redis.disconnect(); subscriber?.disconnect(); },
+  };
+}
 
 export class Cluster {
   private lastId = '0-0'; // the last event applied

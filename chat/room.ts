@@ -3,8 +3,8 @@
 import { nanoid } from 'nanoid';
 import type { Server, Socket } from 'socket.io';
 import {
-  type AckFn, type Avatar, type ClientToServerEvents, type ErrorCode, type InterServerEvents, type RoomState,
-  type ServerToClientEvents, type SocketData, type TextMsg, type UserInfo, toAvatar,
+  type AckFn, type ClientToServerEvents, type ErrorCode, type InterServerEvents, type RoomState,
+  type ServerToClientEvents, type SocketData, type TextMsg, toAvatar,
 } from './contract.ts';
 import { Conversations, type Entry } from './conversations.ts';
 import { toNameKey } from './names.ts';
@@ -14,6 +14,7 @@ import type { PictureDisk } from './picture-disk.ts';
 import { Uploads, type UploadBudget } from './pictures.ts';
 import { Rules, type Rate } from './rules.ts';
 import { toPictureFile, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
+import { rememberCid, restoreRecord, toRecord, toTextMsg } from './records.ts';
 import type { Cluster, ClusterEvent, Who } from './cluster.ts';
 import { isAfter } from './stream-ids.ts';
 
@@ -21,7 +22,6 @@ export type ChatIO = Server<ClientToServerEvents, ServerToClientEvents, InterSer
 export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 const COMPACT_MIN_LINES = 5000; // a smaller log is never compacted
-const CID_KEEP = 100; // client message ids remembered per person (retry dedupe)
 const RECENT_MS = 15 * 60_000; // a session with conversations seen this recently is never forgotten
 const CATCHUP_OVERLAP_MS = 3000; // in a cluster: see Conversations
 const PICTURE_GRACE_MS = 60_000; // in a cluster: a picture this young may be another node's upload on its way
@@ -75,7 +75,7 @@ export class Room {
 
   static async open(meta: RoomMeta, ctx: RoomContext): Promise<Room> {
     const room = new Room(meta, ctx, await ctx.store.openLog(meta.id));
-    room.restore(room.messageLog.records);
+    for (const record of room.messageLog.records) restoreRecord(record, meta.id, room.people, room.convs);
     room.messageLog.records.length = 0;
     ctx.disk.load(meta.id, await ctx.store.pictures(meta.id));
     if (ctx.cluster) room.restoreRoster(await ctx.cluster.roster(meta.id));
@@ -85,7 +85,8 @@ export class Room {
   get id() { return this.meta.id; }
   /** A line in the terminal, with the time and the room. */
   say(what: string) { this.ctx.log(`[${new Date().toLocaleTimeString()}] ${this.id}: ${what}`); }
-  private get io() { return this.ctx.io.to(this.id); }
+  /** Every tab in the room (on every node of a cluster). */
+  get everyone() { return this.ctx.io.to(this.id); }
 
   // ---- presence
 
@@ -183,7 +184,7 @@ export class Room {
   }
 
   private applyMessage(record: LogRecord, at: string, node: string) {
-    const entry = this.restoreRecord(record);
+    const entry = restoreRecord(record, this.id, this.people, this.convs);
     entry.at = at;
     if (node !== this.ctx.cluster?.nodeId) entry.node = node;
   }
@@ -207,7 +208,7 @@ export class Room {
 
   broadcastState() {
     const told = [...this.people.online.values()].filter((s) => s.isTeacher || this.rules.isMuted(s));
-    this.io.except(this.tabIds(...told)).emit('room', this.stateFor());
+    this.everyone.except(this.tabIds(...told)).emit('room', this.stateFor());
     for (const s of told) this.tabsOf(s)?.emit('room', this.stateFor(s));
   }
 
@@ -291,7 +292,7 @@ export class Room {
 
   private emitMessage(entry: Entry) {
     if (entry.toS) this.tabsOf(this.people.get(entry.from), this.people.get(entry.toS))?.emit('textmsg', entry.msg);
-    else this.io.emit('textmsg', entry.msg);
+    else this.everyone.emit('textmsg', entry.msg);
   }
 
   /** A message that could not be stored is refused, so the page can offer to retry it. */
@@ -327,7 +328,7 @@ export class Room {
     } else {
       this.compact();
     }
-    this.io.emit('cleared', { ts: Date.now() });
+    this.everyone.emit('cleared', { ts: Date.now() });
   }
 
   /** Deletes the picture files no kept message points to, and none that a message on its way points to. */
@@ -356,32 +357,6 @@ export class Room {
     return this.convs.group.map((e) => e.msg); // the group only: private messages never leave their two people
   }
 
-  // ---- restart
-
-  private restore(records: LogRecord[]) {
-    for (const r of records) this.restoreRecord(r);
-  }
-
-  private restoreRecord(r: LogRecord): Entry {
-    const avatar = toAvatar(r.avatar);
-    const file = toPictureFile(r.image);
-    const image = file && `/images/${this.id}/${file}`; // also moves pictures from before rooms to the room's URL
-    const msg = toTextMsg(r.id, { name: r.name, avatar, teacher: r.teacher }, r.ts, r.content, r.to, image);
-    const entry: Entry = { seq: this.convs.nextSeq(), msg, from: r.from, toS: r.toS, cid: r.cid, committed: true };
-    const sender = this.restoreSession(r.from, r.name, avatar, r.ts);
-    if (r.toS && r.to) this.restoreSession(r.toS, r.to, undefined, r.ts);
-    if (r.cid) rememberCid(sender, r.cid, entry);
-    this.convs.remember(entry);
-    return entry;
-  }
-
-  private restoreSession(id: string, name: string, avatar: Avatar | undefined, ts: number): Session {
-    const s = this.people.get(id) ?? this.people.add(id, name, avatar ?? toAvatar(undefined));
-    if (avatar && !this.people.isOnline(s)) Object.assign(s, { name, key: toNameKey(name), avatar });
-    s.lastSeen = Math.max(s.lastSeen, ts);
-    return s;
-  }
-
   /** Tells the pages, writes what was accepted, closes the log. */
   async close() {
     this.presence.close();
@@ -390,21 +365,4 @@ export class Room {
     this.commitBatch();
     await this.messageLog.close();
   }
-}
-
-/** A message with only the fields it has: no `to: undefined` on the wire. */
-function toTextMsg(id: string, who: UserInfo, ts: number, content: string, to?: string, image?: string): TextMsg {
-  const msg: TextMsg = { id, name: who.name, avatar: who.avatar, content, ts };
-  if (to !== undefined) msg.to = to;
-  if (who.teacher) msg.teacher = true;
-  if (image !== undefined) msg.image = image;
-  return msg;
-}
-
-const toRecord = (entry: Entry): LogRecord => ({ ...entry.msg, from: entry.from, toS: entry.toS, cid: entry.cid });
-
-function rememberCid(session: Session, cid: string, entry: Entry) {
-  const cids = (session.cids ??= new Map());
-  cids.set(cid, entry);
-  if (cids.size > CID_KEEP) cids.delete(cids.keys().next().value!);
 }

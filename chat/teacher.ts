@@ -1,6 +1,7 @@
 // The teacher's actions in a room: each is checked here, changes the room's rules, is told to the room
 // and kept for the next start, and is printed in the terminal with the time and the names.
-import { isContentError, toContent, type TeacherAck, type TeacherAction } from './contract.ts';
+import { nanoid } from 'nanoid';
+import { isContentError, toContent, type TeacherAck, type TeacherAction, type TextMsg } from './contract.ts';
 import { toNameKey } from './names.ts';
 import type { Session } from './people.ts';
 import type { Room } from './room.ts';
@@ -68,4 +69,27 @@ export function actAsTeacher(room: Room, session: Session, payload: Record<strin
     room.saveMeta();
   }
   return result;
+}
+
+/** The push API: an announcement to everyone in the room, or to the people named (those online). */
+export function announce(room: Room, content: string, to: string[] | undefined): { delivered: string[]; offline: string[] } {
+  const announcement = { id: nanoid(), content, ts: Date.now() };
+  const targets = to === undefined ? [...room.people.online.values()] : [];
+  const offline: string[] = [];
+  for (const name of to ?? []) {
+    const person = room.people.byName(name);
+    if (person && !targets.includes(person)) targets.push(person);
+    else if (!person) offline.push(name);
+  }
+  if (to === undefined) room.everyone.emit('announce', announcement);
+  else room.tabsOf(...targets)?.emit('announce', announcement);
+  room.say(`announcement to ${to === undefined ? 'everyone' : targets.length + ' people'}: ${content}`);
+  return { delivered: targets.map((p) => p.name), offline };
+}
+
+/** The transcript as Markdown: one line per group message, with its time and who wrote it. */
+export function toMarkdown(title: string, day: string, messages: TextMsg[]): string {
+  const line = (m: TextMsg) =>
+    `- ${new Date(m.ts).toLocaleString()} **${m.name}**${m.teacher ? ' (teacher)' : ''}: ${m.image ? `[picture](${m.image})` : m.content}`;
+  return `# ${title}: chat transcript, ${day}\n\n${messages.map(line).join('\n')}\n`;
 }

@@ -1,0 +1,47 @@
+// A message as stored (a log record) and as kept in memory (an entry), and the way from one to the other:
+// at start, and in a cluster for each message another node stored.
+import { toAvatar, type Avatar, type TextMsg, type UserInfo } from './contract.ts';
+import type { Conversations, Entry } from './conversations.ts';
+import { toNameKey } from './names.ts';
+import type { People, Session } from './people.ts';
+import { toPictureFile, type LogRecord } from './store.ts';
+
+const CID_KEEP = 100; // client message ids remembered per person (retry dedupe)
+
+/** A message with only the fields it has: no `to: undefined` on the wire. */
+export function toTextMsg(id: string, who: UserInfo, ts: number, content: string, to?: string, image?: string): TextMsg {
+  const msg: TextMsg = { id, name: who.name, avatar: who.avatar, content, ts };
+  if (to !== undefined) msg.to = to;
+  if (who.teacher) msg.teacher = true;
+  if (image !== undefined) msg.image = image;
+  return msg;
+}
+
+export const toRecord = (entry: Entry): LogRecord => ({ ...entry.msg, from: entry.from, toS: entry.toS, cid: entry.cid });
+
+export function rememberCid(session: Session, cid: string, entry: Entry) {
+  const cids = (session.cids ??= new Map());
+  cids.set(cid, entry);
+  if (cids.size > CID_KEEP) cids.delete(cids.keys().next().value!);
+}
+
+/** A stored message kept again: its entry, and its two people's sessions as it names them. */
+export function restoreRecord(r: LogRecord, roomId: string, people: People, convs: Conversations): Entry {
+  const avatar = toAvatar(r.avatar);
+  const file = toPictureFile(r.image);
+  const image = file && `/images/${roomId}/${file}`; // also moves pictures from before rooms to the room's URL
+  const msg = toTextMsg(r.id, { name: r.name, avatar, teacher: r.teacher }, r.ts, r.content, r.to, image);
+  const entry: Entry = { seq: convs.nextSeq(), msg, from: r.from, toS: r.toS, cid: r.cid, committed: true };
+  const sender = restoreSession(people, r.from, r.name, avatar, r.ts);
+  if (r.toS && r.to) restoreSession(people, r.toS, r.to, undefined, r.ts);
+  if (r.cid) rememberCid(sender, r.cid, entry);
+  convs.remember(entry);
+  return entry;
+}
+
+function restoreSession(people: People, id: string, name: string, avatar: Avatar | undefined, ts: number): Session {
+  const s = people.get(id) ?? people.add(id, name, avatar ?? toAvatar(undefined));
+  if (avatar && !people.isOnline(s)) Object.assign(s, { name, key: toNameKey(name), avatar });
+  s.lastSeen = Math.max(s.lastSeen, ts);
+  return s;
+}

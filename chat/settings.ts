@@ -1,0 +1,25 @@
+// What the environment says, read and checked once at start: a bad value stops the start with a sentence.
+import type { Rate } from './rules.ts';
+
+export const DEFAULT_RATE: Rate = { burst: 10, perSecond: 1 }; // 10 at once, then one a second
+
+export function toRedisAdapter(raw: string | undefined): 'streams' | 'pubsub' {
+  if (!raw || raw === 'streams' || raw === 'pubsub') return raw === 'pubsub' ? raw : 'streams';
+  throw new Error(`REDIS_ADAPTER must be streams or pubsub, not ${raw}`);
+}
+
+/** TRUST_PROXY: off when unset; `true`/`false`, a hop count, or addresses and names (loopback, 10.0.0.0/8…). */
+export function toTrustProxy(raw: string | undefined): boolean | number | string[] {
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function toRateLimit(raw: string | undefined): Rate | false {
+  if (raw === undefined || raw === '') return DEFAULT_RATE;
+  if (raw === 'off' || raw === '0') return false;
+  const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(raw);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) <= 0) throw new Error(`RATE_LIMIT must look like 10/10 (messages/seconds) or off, not ${raw}`);
+  return { burst: Number(match[1]), perSecond: Number(match[1]) / Number(match[2]) };
+}
