@@ -12,6 +12,7 @@ import {
   type ClientToServerEvents, type InterServerEvents, type ServerToClientEvents, type SocketData,
 } from './chat/contract.ts';
 import { HANDLERS } from './chat/events.ts';
+import { compressedStatic } from './chat/static-files.ts';
 import { announce, toMarkdown } from './chat/teacher.ts';
 import { joinPage, lanUrls } from './chat/join-page.ts';
 import { createFileStore } from './chat/file-store.ts';
@@ -76,6 +77,7 @@ export function createChatServer(options: ChatOptions = {}) {
   });
   app.get('/join', withRoom, (_req, res) => { res.type('html').send(joinPage(res.locals.room, roomUrls(res.locals.room, false))); });
   app.get('/join.svg', withRoom, (_req, res) => { res.type('image/svg+xml').send(renderSVG(roomUrls(res.locals.room)[0])); });
+  app.use(compressedStatic(PUBLIC_DIR));
   app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
   app.get('/images/:room/:file', onPicture);
   app.get('/api/rooms/:id', (req, res) => {

@@ -1,7 +1,7 @@
-// `npm run bench [-- --quick] [-- --repeat N] [-- --servers ours,bare] [-- --cluster-only | --skip-cluster]`: the four
+// `npm run bench [-- --quick] [-- --repeat N] [-- --servers ours,bare] [-- --parts servers,cluster,page]`: the four
 // servers one after another under the same load, with all clients in one room and spread over 10 rooms; then
-// ours as a cluster of three nodes on Redis (bench/cluster.ts). One table each on stdout, progress on stderr,
-// results in bench/results/.
+// ours as a cluster of three nodes on Redis (bench/cluster.ts); then the chat page in Chromium (bench/page.ts).
+// One table each on stdout, progress on stderr, results in bench/results/.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,6 +9,7 @@ import { openRig, quietStep, quietStorm, ramp, step, type Patience, type Rig, ty
 import { machine, summarize, toMachineLine, toMarkdown, type Config, type Layout, type LayoutRound, type Round, type ServerRound } from './report.ts';
 import { killAll, ROOT, SERVER_KEYS, SERVERS, type ServerKey } from './servers.ts';
 import { measureCluster, toClusterMarkdown, type ClusterRound } from './cluster.ts';
+import { measurePage, toPageMarkdown } from './page.ts';
 
 // Spread over 10 rooms, a message reaches a tenth of the receivers: ten times the messages (one sender a
 // room) keep the deliveries a second, and so the fan-out work, at the one-room level. The ramp (c) is
@@ -28,6 +29,8 @@ const QUICK: Config = {
   patience: { waitMs: 2000, tries: 1, budgetMs: 10_000 },
 };
 const MAX_REPEAT = 9;
+const PARTS = ['servers', 'cluster', 'page'];
+const PAGE_RUNS = { full: 7, quick: 3 };
 const RESULTS = join(ROOT, 'bench', 'results');
 
 const log = (line: string) => console.error(line);
@@ -63,13 +66,15 @@ const measureRamp = (key: ServerKey, c: Config, l: Layout) => withWarmRig(key, c
 function parseOptions() {
   const { values } = parseArgs({ options: {
     quick: { type: 'boolean', default: false }, repeat: { type: 'string', default: '1' }, servers: { type: 'string' },
-    'cluster-only': { type: 'boolean', default: false }, 'skip-cluster': { type: 'boolean', default: false },
+    parts: { type: 'string', default: PARTS.join(',') },
   } });
   const repeat = Math.min(MAX_REPEAT, Math.max(1, Math.floor(Number(values.repeat)) || 1));
   const keys = values.servers ? SERVER_KEYS.filter((k) => values.servers!.split(',').includes(k)) : SERVER_KEYS;
   if (!keys.length) throw new Error(`--servers takes a comma-separated list of ${SERVER_KEYS.join(', ')}`);
-  const [isClusterOnly, hasCluster] = [values['cluster-only'], !values['skip-cluster']];
-  return { isQuick: values.quick, repeat, keys: isClusterOnly ? [] : keys, hasCluster, isFull: !values.quick && keys.length === SERVER_KEYS.length && !isClusterOnly && hasCluster };
+  const parts = new Set(values.parts.split(','));
+  if (![...parts].every((p) => PARTS.includes(p))) throw new Error(`--parts takes a comma-separated list of ${PARTS.join(', ')}`);
+  const isFull = !values.quick && keys.length === SERVER_KEYS.length && parts.size === PARTS.length;
+  return { isQuick: values.quick, repeat, keys: parts.has('servers') ? keys : [], hasCluster: parts.has('cluster'), hasPage: parts.has('page'), isFull };
 }
 
 const toLayoutLine = (l: Layout) => (l.rooms > 1 ? `${l.rooms} rooms` : 'one room');
@@ -80,7 +85,7 @@ function writeAtomic(file: string, text: string) {
 }
 
 async function main() {
-  const { isQuick, repeat, keys, hasCluster, isFull } = parseOptions();
+  const { isQuick, repeat, keys, hasCluster, hasPage, isFull } = parseOptions();
   const config = isQuick ? QUICK : FULL;
   const t0 = Date.now();
   const rounds: Round[] = [];
@@ -121,15 +126,18 @@ async function main() {
   }
 
   const cluster = hasCluster ? toClusterMarkdown(clusterRounds, config, config.layouts[0]) : null;
+  if (hasPage) log('the chat page in Chromium');
+  const page = hasPage ? await measurePage(isQuick ? PAGE_RUNS.quick : PAGE_RUNS.full, log) : null;
+  const extra = [...(cluster ? [cluster.markdown] : []), ...(page ? [toPageMarkdown(page)] : [])];
   if (!keys.length) {
-    console.log(`\n${cluster!.markdown}`);
+    console.log(`\n${extra.join('\n\n')}`);
     return;
   }
   const summaries = config.layouts.map((_, i) => summarize(rounds.map((round): LayoutRound => round[i]), keys));
   const date = new Date().toISOString().slice(0, 10);
   const info = machine();
   const machineLine = toMachineLine(info, date, repeat);
-  const table = [...config.layouts.map((layout, i) => toMarkdown(summaries[i], keys, config, layout)), ...(cluster ? [cluster.markdown] : [])].join('\n');
+  const table = [...config.layouts.map((layout, i) => toMarkdown(summaries[i], keys, config, layout)), ...extra].join('\n');
   const seconds = Math.round((Date.now() - t0) / 1000);
   console.log(`\n${table}\n${machineLine}\nRun time: ${seconds} s.`);
 
@@ -137,7 +145,7 @@ async function main() {
   const name = `${date}${isQuick ? '-quick' : isFull ? '' : '-partial'}.json`;
   writeAtomic(join(RESULTS, name), JSON.stringify({
     date, machine: info, config, repeat, seconds, summaries: summaries.map((summary, i) => ({ layout: config.layouts[i], ...summary })), rounds,
-    cluster: cluster && { targets: cluster.targets, rounds: clusterRounds },
+    cluster: cluster && { targets: cluster.targets, rounds: clusterRounds }, page,
   }, null, 1) + '\n');
   if (isFull) writeAtomic(join(RESULTS, 'latest.md'), `${table}\n${machineLine}\n`);
   log(`wrote bench/results/${name}${isFull ? ' and bench/results/latest.md' : ''}`);

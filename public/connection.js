@@ -27,6 +27,8 @@ const newCid = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) 
 
 export const socket = io({
   autoConnect: false,
+  transports: ['websocket', 'polling'], // WebSocket first (one round trip less); polling if it cannot open
+  tryAllTransports: true,
   reconnectionDelayMax: 3000, // a restarted classroom server is back within seconds
   // A function, so every reconnect sends the current session and the last message seen; a removed session
   // goes under any nickname, as the server refuses it until allowed back.

@@ -20,19 +20,35 @@ const Balanced = browserSuite('cluster: through HAProxy, in Chromium');
 const test = isRunnable ? Balanced : Balanced.skip;
 
 /** A person whose requests HAProxy sends to `node` (its stickiness cookie set beforehand). */
-async function person(browser: Browser, url: string, name: string, node: string, onlyPolling: boolean): Promise<{ page: Page; context: BrowserContext; frames: string[] }> {
+async function person(browser: Browser, url: string, name: string, node: string, onlyPolling: boolean): Promise<{ page: Page; context: BrowserContext; frames: string[]; polls: string[] }> {
   const context = await browser.newContext({ locale: 'en-US' });
   await context.addCookies([{ name: 'CHATNODE', value: node, url }]);
-  if (onlyPolling) await context.routeWebSocket(/\/socket\.io\//, (ws) => ws.close()); // the upgrade fails: polling it stays
+  // A network where WebSocket cannot be opened (a proxy that drops it): the page falls back to long-polling.
+  if (onlyPolling) {
+    await context.addInitScript(() => {
+      (window as { WebSocket: unknown }).WebSocket = class {
+        readyState = 0;
+        onerror: ((e: Event) => void) | null = null;
+        onclose: ((e: { code: number; reason: string }) => void) | null = null;
+        constructor() {
+          setTimeout(() => { this.readyState = 3; this.onerror?.(new Event('error')); this.onclose?.({ code: 1006, reason: '' }); });
+        }
+        send() {}
+        close() {}
+      };
+    });
+  }
   const page = await context.newPage();
   page.setDefaultTimeout(8000);
   const frames: string[] = [];
+  const polls: string[] = [];
+  page.on('requestfinished', (request) => { if (request.url().includes('transport=polling')) polls.push(request.url()); });
   page.on('websocket', (ws) => {
     if (ws.url().includes('/socket.io/')) ws.on('framereceived', ({ payload }) => { frames.push(String(payload)); });
   });
   await page.goto(`${url}/chat.html?${new URLSearchParams({ name, avatar: 'cat' })}`);
   await ready(page);
-  return { page, context, frames };
+  return { page, context, frames, polls };
 }
 
 test('two people on two nodes talk through HAProxy on long-polling, then on WebSocket; each stays on its node', async () => {
@@ -50,6 +66,7 @@ test('two people on two nodes talk through HAProxy on long-polling, then on WebS
         await say(bob.page, 'polling back');
         await message(ann.page, 'polling back');
         assert.equal([...ann.frames, ...bob.frames], [], 'no WebSocket carried anything');
+        assert.ok(ann.polls.length >= 4 && bob.polls.length >= 4, `long-polling carried it: ${ann.polls.length}, ${bob.polls.length} requests`);
         for (const [who, node] of [[ann, 'node1'], [bob, 'node2']] as const) {
           const cookie = (await who.context.cookies()).find((k) => k.name === 'CHATNODE');
           assert.is(cookie?.value, node, 'the stickiness cookie kept its node');
