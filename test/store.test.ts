@@ -270,6 +270,26 @@ onRedis(Nodes)('the keys are the documented ones; an unreadable line is skipped 
   });
 });
 
+onRedis(Nodes)('a rewrite in reaction to one append keeps the next append even when both answers come in one read', async () => {
+  await withRedisStores(async (open, _, redis) => {
+    for (let round = 0; round < 5; round++) {
+      const log = await open().openLog(`room-${round}`);
+      await log.append([toRecord(1), toRecord(2)]);
+      redis.signal('SIGSTOP'); // both appends wait in Redis's socket: it answers them together
+      let rewritten: ReturnType<MessageLog['rewrite']>;
+      const first = log.append([toRecord(3)]) as Promise<unknown>;
+      const firstDone = first.then(() => { rewritten = log.rewrite([toRecord(3)]); }); // as Room.commitBatch
+      const second = log.append([toRecord(4)]);
+      await sleep(50);
+      redis.signal('SIGCONT');
+      await Promise.all([firstDone, second]);
+      await rewritten!;
+      assert.is(log.lineCount, 2, `round ${round}`);
+      assert.equal((await readLog(open(), `room-${round}`)).ids, ['m3', 'm4'], `round ${round}`);
+    }
+  });
+});
+
 Nodes.run();
 
 // ---
