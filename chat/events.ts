@@ -49,7 +49,7 @@ function storePicture(room: Room, session: Session, upload: Upload, ack?: AckFn)
   const bytes = Buffer.concat(upload.chunks);
   const ext = toImageType(bytes);
   if (!ext) return ack?.({ ok: false, error: 'bad_image' });
-  const recipient = upload.to === undefined ? undefined : room.people.byName(upload.to);
+  const recipient = upload.to === undefined ? undefined : room.people.recipient(upload.to);
   if (upload.to !== undefined && !recipient) return ack?.({ ok: false, error: 'not_online' });
   const file = `${nanoid()}.${ext}`;
   room.uploads.pending.add(file); // from now until its message is kept, no clean-up may delete it

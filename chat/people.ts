@@ -42,6 +42,17 @@ export class People {
     return this.online.get(toNameKey(name));
   }
 
+  /** Whom a private message to this nickname is for: the person online under it, else the session that held it
+   * last (offline: the message waits for that session, never for a newcomer who takes the name later). */
+  recipient(name: string): Session | undefined {
+    const key = toNameKey(name);
+    const online = this.online.get(key);
+    if (online) return online;
+    let last: Session | undefined;
+    for (const s of this.sessions.values()) if (s.key === key && (!last || s.lastSeen > last.lastSeen)) last = s;
+    return last;
+  }
+
   /** The session a handshake speaks for: the one it names if that holds this nickname and nobody else holds
    * it now; else a new one if the nickname is free. An old token never beats who holds the nickname now. */
   resolve(token: unknown, name: string, avatar: Avatar): Session | 'name_taken' {

@@ -222,8 +222,8 @@ export class Room {
 
   /** The checks every message passes (who may speak, to whom, how often): the recipient, or why not. */
   toRecipient(session: Session, to: string | undefined): Session | undefined | ErrorCode {
-    const recipient = to === undefined ? undefined : this.people.byName(to);
-    if (to !== undefined && !recipient) return 'not_online';
+    const recipient = to === undefined ? undefined : this.people.recipient(to);
+    if (to !== undefined && !recipient) return 'not_online'; // nobody of that name here, now or before
     return this.rules.refusal(session) ?? recipient;
   }
 

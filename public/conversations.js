@@ -2,7 +2,7 @@
 // sidebar with an unread badge, the heading, the typing line and the scrolling rules.
 import { avatarUrl, t, toRoomTitle } from './i18n.js';
 import { $, clone, setBadge, setText } from './dom.js';
-import { GROUP, state } from './state.js';
+import { GROUP, state, toKey } from './state.js';
 
 const NEAR_BOTTOM_PX = 48;
 const views = new Map(); // conversation key -> { log, button }
@@ -45,11 +45,26 @@ function show(c) {
     else view.button.removeAttribute('aria-current');
   }
   setText(ui.title, isGroup ? 'groupTitle' : 'privateWith', { name: c.name ?? '' });
-  setText(ui.note, isGroup ? 'groupNote' : 'privateNote', { name: c.name ?? '' });
+  renderNote();
   ui.back.hidden = isGroup;
   ui.empty.hidden = activeLog().childElementCount > 0;
   renderTyping();
   scrollDown();
+}
+
+/** Under the heading: who can read this; in a private conversation, whether the other person is here now. */
+function renderNote() {
+  const c = state.activeConv;
+  const key = c.key === GROUP ? 'groupNote' : isAway(c) ? 'privateNoteAway' : 'privateNote';
+  setText(ui.note, key, { name: c.name ?? '' });
+}
+
+const isAway = (c) => c.key !== GROUP && !state.people.has(toKey(c.name));
+
+/** A private conversation's button shows whether its person is online. */
+function renderPresence() {
+  for (const c of state.convs.values()) views.get(c.key).button.toggleAttribute('data-away', isAway(c));
+  renderNote();
 }
 
 export function renderBadges() {
@@ -105,6 +120,8 @@ export const linesOf = (c) => [...views.get(c.key).log.children];
 export function startConversations() {
   state.on('conversation', draw);
   state.on('active', show);
+  state.on('people', renderPresence);
+  state.on('conversation', renderPresence);
   state.on('unread', renderBadges);
   state.on('room', renderBadges); // the title of the tab is the room's
   state.on('typing', (c) => { if (c.key === state.active) renderTyping(); });

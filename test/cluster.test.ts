@@ -119,6 +119,9 @@ onRedis(Shared)('a session is valid on every node: a reconnect elsewhere is the 
   const privately = await say(b, 'a private one, not yet seen', ann);
   a.close();
   const missed = await say(b, 'while Ann was away');
+  await sleep(5500); // past the leave grace: Ann is offline on every node
+  const offline = await say(b, 'a private one while she was offline', ann);
+  assert.ok(offline.ok, `a private message to someone offline is stored: ${JSON.stringify(offline)}`);
   assert.ok(first.ok && missed.ok && privately.ok, JSON.stringify([first, missed, privately]));
   const lastId = first.ok ? first.id : '';
   const back = cluster.client(2, { name: ann, session: w.session, lastId });
@@ -126,6 +129,7 @@ onRedis(Shared)('a session is valid on every node: a reconnect elsewhere is the 
   assert.is(again.session, w.session);
   assert.ok(contents(again.history).includes('while Ann was away'), contents(again.history).join(' | '));
   assert.ok(contents(again.history).includes('a private one, not yet seen'));
+  assert.equal(again.history.filter((m) => m.content === 'a private one while she was offline').length, 1);
   assert.ok(again.history.filter((m) => m.content === 'while Ann was away').length === 1);
 });
 

@@ -327,10 +327,37 @@ Private('goes to every tab of both people and to nobody else', () => withServer(
   assert.equal(eveTyping, []);
 }));
 
-Private('to someone not online is refused with not_online', () => withServer(async (s) => {
+Private('to a nickname nobody here ever had is refused with not_online', () => withServer(async (s) => {
   const a = s.client({ name: 'A' });
   await welcomed(a);
   assert.equal(await send(a, { content: 'hi', to: 'Nobody' }), { ok: false, error: 'not_online' });
+}));
+
+Private('to someone offline: acked as stored, delivered once at their return to their session, never to a newcomer under the name', () => withServer(async (s) => {
+  const ann = s.client({ name: 'Ann' });
+  await welcomed(ann);
+  const bob = s.client({ name: 'Bob' });
+  const { session: bobSession, history } = await welcomed(bob);
+  await waitFor(ann, 'online', (o) => o.count === 2);
+  const lastId = history.at(-1)?.id;
+  const before = await send(bob, { content: 'before leaving' });
+  bob.close();
+  await waitFor(ann, 'online', (o) => o.count === 1);
+  const annSaw = collect(ann, 'textmsg');
+  const ack = await send(ann, { content: 'for Bob while he is away', to: 'bob' });
+  assert.ok(ack.ok, JSON.stringify(ack));
+  await sleep(100);
+  assert.equal(annSaw.map((m) => [m.content, m.to]), [['for Bob while he is away', 'Bob']], 'the sender\'s tabs see it, under his spelling');
+  const newcomer = s.client({ name: 'BOB' }); // a new browser, a new session: the name is free now
+  const stranger = await welcomed(newcomer);
+  await waitFor(ann, 'online', (o) => o.count === 2);
+  assert.not.ok(stranger.history.some((m) => m.content === 'for Bob while he is away'), 'not shown to whoever takes the name');
+  newcomer.close();
+  await waitFor(ann, 'online', (o) => o.count === 1);
+  const back = s.client({ name: 'Bob', session: bobSession, lastId: before.ok ? before.id : lastId });
+  const again = await welcomed(back);
+  assert.is(again.session, bobSession);
+  assert.equal(again.history.filter((m) => m.content === 'for Bob while he is away').length, 1, 'delivered once, at his return');
 }));
 
 Private.run();
