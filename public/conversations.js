@@ -7,6 +7,7 @@ import { GROUP, state, toKey } from './state.js';
 const NEAR_BOTTOM_PX = 48;
 const views = new Map(); // conversation key -> { log, button }
 let below = 0; // messages that came under the reader's view of the active log
+let isStuck = true; // the reader is at the bottom: stays there when the log's box shrinks (a pin, a note, a keyboard)
 
 const ui = {
   logs: $('[data-logs]'), list: $('[data-list="convs"]'), title: $('[data-conv-title]'), note: $('[data-conv-note]'),
@@ -129,5 +130,9 @@ export function startConversations() {
     const key = event.target.closest('[data-conv]')?.dataset.conv;
     if (key) state.open(key);
   });
-  ui.logs.addEventListener('scroll', () => { if (isAtBottom(activeLog())) hidePill(); }, true);
+  ui.logs.addEventListener('scroll', () => {
+    isStuck = isAtBottom(activeLog());
+    if (isStuck) hidePill();
+  }, true);
+  new ResizeObserver(() => { if (isStuck) activeLog().scrollTop = activeLog().scrollHeight; }).observe(ui.logs);
 }

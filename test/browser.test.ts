@@ -268,6 +268,26 @@ typing('shows who is typing in the group and privately, and clears when the mess
 
 typing.run();
 
+const pins = browserSuite('pinned announcement');
+
+pins('a new pin does not cover the last message of a reader at the bottom', () => withChat({}, async ({ join, server }) => {
+  const alice = await join('Alice', { ...PHONE });
+  const teacher = server.client({ name: 'Teacher', teacherKey: server.chat.teacherKey });
+  await welcomed(teacher);
+  for (let i = 1; i <= 30; i++) teacher.emit('textmsg', { content: `line ${i}` });
+  await message(alice, 'line 30');
+  const lastIsShown = () => alice.evaluate(() => {
+    const log = document.querySelector('.log:not([hidden])')!;
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 2;
+  });
+  await until('Alice is at the bottom', lastIsShown);
+  teacher.emit('teacher', { action: 'pin', content: 'Homework: page 12, exercises 1 to 4.\nBring your calculator.' }, () => {});
+  await alice.locator('[data-pinned]').waitFor();
+  await until('the last message is still shown under the pin', lastIsShown);
+}));
+
+pins.run();
+
 // ---
 
 const unread = browserSuite('unread');
