@@ -31,6 +31,7 @@ export type ClusterEvent = { at: string; room: string } & (
   | { t: 'meta'; meta: RoomMeta; node: string }
   | { t: 'deleted' }
   | { t: 'compacted' | 'cleared'; gen: number; len: number }
+  | { t: 'recalled'; id: string; gen: number; len: number }
   | { t: 'roster'; s: string; on: boolean; who?: Who }
 );
 
@@ -285,6 +286,7 @@ function toEvent(at: string, fields: string[]): ClusterEvent | null {
       }
       case 'deleted': return { at, room, t: 'deleted' };
       case 'compacted': case 'cleared': return { at, room, t: f.t, gen: Number(f.gen), len: Number(f.len) };
+      case 'recalled': return { at, room, t: 'recalled', id: f.id, gen: Number(f.gen), len: Number(f.len) };
       case 'roster': return { at, room, t: 'roster', s: f.s, on: f.on === '1', who: f.who ? toWho(f.who) ?? undefined : undefined };
     }
   } catch {}

@@ -31,6 +31,8 @@ export type TeacherAction = 'mute' | 'unmute' | 'quiet' | 'unquiet' | 'kick' | '
 export type TeacherError = 'not_teacher' | 'invalid_message' | 'not_online' | 'not_found' | 'not_allowed' | 'empty' | 'too_long';
 export type TeacherAck = { ok: true } | { ok: false; error: TeacherError };
 export type ImageAck = Ack | { ok: true; received: number };
+export type RecallAck = { ok: true } | { ok: false; error: 'invalid_message' | 'not_found' | 'not_allowed' | 'too_late' | 'server_error' };
+export const RECALL_MS = 2 * 60_000; // one's own message may be taken back this long after it was sent
 export interface ImageChunk { cid: string; to?: string; total: number; offset: number; data: Buffer }
 export type AckFn = (a: Ack) => void;
 
@@ -45,12 +47,14 @@ export interface ServerToClientEvents {
   closed: () => void;
   cleared: (c: { ts: number }) => void;
   announce: (a: { id: string; content: string; ts: number }) => void;
+  recalled: (r: { id: string; name: string }) => void;
 }
 export interface ClientToServerEvents {
   textmsg: (m: { content: string; to?: string; cid?: string }, ack?: (a: Ack) => void) => void;
   typing: (t: { to?: string }) => void;
   image: (chunk: Omit<ImageChunk, 'data'> & { data: ArrayBuffer | Uint8Array }, ack?: (a: ImageAck) => void) => void;
   teacher: (t: { action: TeacherAction; name?: string; content?: string }, ack?: (a: TeacherAck) => void) => void;
+  recall: (r: { id: string }, ack?: (a: RecallAck) => void) => void;
 }
 export interface InterServerEvents {}
 export interface SocketData { room: string; session: string }

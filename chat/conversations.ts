@@ -38,6 +38,18 @@ export class Conversations {
   hasConversations(session: string) { return this.bySession.has(session); }
 
   has(id: string) { return this.byId.has(id); }
+  get(id: string) { return this.byId.get(id); }
+
+  /** Takes a message out (recalled); true if it was kept. */
+  remove(id: string): boolean {
+    const entry = this.byId.get(id);
+    if (!entry) return false;
+    const list = entry.toS ? this.privates.get(toConvKey(entry.from, entry.toS)) : this.group;
+    const i = list?.indexOf(entry) ?? -1;
+    if (list && i >= 0) list.splice(i, 1);
+    this.byId.delete(id);
+    return true;
+  }
 
   remember(entry: Entry) {
     this.byId.set(entry.msg.id, entry);

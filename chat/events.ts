@@ -2,7 +2,7 @@
 // answering through the ack with a short error code. A refused message reaches no one.
 import { nanoid } from 'nanoid';
 import {
-  isCid, isContentError, toContent, toImageChunk, toPayloadAndAck, type AckFn, type ErrorCode, type ImageAck, type TeacherAck,
+  isCid, isContentError, toContent, toImageChunk, toPayloadAndAck, type AckFn, type ErrorCode, type ImageAck, type RecallAck, type TeacherAck,
 } from './contract.ts';
 import type { Session } from './people.ts';
 import { toImageType, type Upload } from './pictures.ts';
@@ -81,4 +81,11 @@ function onTeacher(room: Room, session: Session, _socket: ChatSocket, args: unkn
   ack?.(actAsTeacher(room, session, payload));
 }
 
-export const HANDLERS: Record<string, Handler> = { textmsg: onTextMsg, typing: onTyping, image: onImage, teacher: onTeacher };
+function onRecall(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {
+  const [payload, ack] = toPayloadAndAck<(a: RecallAck) => void>(args);
+  const id = payload?.id;
+  if (typeof id !== 'string' || !id || id.length > 64) return ack?.({ ok: false, error: 'invalid_message' });
+  ack?.(room.recall(session, id));
+}
+
+export const HANDLERS: Record<string, Handler> = { textmsg: onTextMsg, typing: onTyping, image: onImage, teacher: onTeacher, recall: onRecall };

@@ -100,6 +100,23 @@ local gen = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 't', 'cleared', 'room', ARGV[1], 'gen', gen, 'len', #kept)
 return #kept`;
 
+// A recalled message: its line goes, whichever node wrote it, and every node hears of it.
+// KEYS: log, gen, events. ARGV: room, message id, events kept.
+const REMOVE = `
+local gen = redis.call('GET', KEYS[2]) or '0'
+for i, line in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local ok, record = pcall(cjson.decode, line)
+  if ok and type(record) == 'table' and record.id == ARGV[2] then
+    redis.call('LSET', KEYS[1], i - 1, '~recalled~')
+    redis.call('LREM', KEYS[1], 1, '~recalled~')
+    gen = redis.call('INCR', KEYS[2])
+    break
+  end
+end
+local len = redis.call('LLEN', KEYS[1])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 't', 'recalled', 'room', ARGV[1], 'id', ARGV[2], 'gen', gen, 'len', len)
+return {tonumber(gen), len}`;
+
 /** The keys of one room; throws on an id that is not one (it would reach into other keys). */
 export function toKeys(roomId: string) {
   if (!ROOM_ID_RE.test(roomId)) throw new Error(`not a room id: ${JSON.stringify(roomId)}`);
@@ -264,7 +281,7 @@ export function createRedisStore(url: string, warn: (line: string) => void, node
 function openLog(
   redis: Redis, roomId: string, records: LogRecord[], at: { lines: number; gen: number }, nodeId: string | undefined,
   unreachable: (detail?: string) => Error,
-): MessageLog & Required<Pick<MessageLog, 'observe' | 'clearGroup'>> {
+): MessageLog & Required<Pick<MessageLog, 'observe' | 'clearGroup' | 'remove'>> {
   const keys = toKeys(roomId);
   let { lines: lineCount, gen } = at;
   let known = lineCount;
@@ -310,6 +327,13 @@ function openLog(
       if (atGen < gen) return;
       if (atGen > gen) [gen, known, lineCount] = [atGen, 0, 0];
       known = lineCount = Math.max(known, len);
+    },
+    remove(id: string) {
+      const refused = refusal();
+      if (refused) return Promise.reject(refused);
+      return settle((redis.eval(REMOVE, 3, keys.log, keys.gen, EVENTS, roomId, id, EVENTS_KEEP) as Promise<[number, number]>).then(([g, len]) => {
+        if (!nodeId) [gen, known, lineCount] = [g, len, len];
+      }, toFailure));
     },
     clearGroup() {
       const refused = refusal();

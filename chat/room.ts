@@ -3,7 +3,7 @@
 import { nanoid } from 'nanoid';
 import type { Server, Socket } from 'socket.io';
 import {
-  type AckFn, type ClientToServerEvents, type ErrorCode, type InterServerEvents, type RoomState,
+  type AckFn, type ClientToServerEvents, type RecallAck, RECALL_MS, type ErrorCode, type InterServerEvents, type RoomState,
   type ServerToClientEvents, type SocketData, type TextMsg, toAvatar,
 } from './contract.ts';
 import { Conversations, type Entry } from './conversations.ts';
@@ -162,6 +162,10 @@ export class Room {
       case 'roster':
         this.applyRoster(event.s, event.on, event.at, event.who);
         break;
+      case 'recalled':
+        this.messageLog.observe?.(event.gen, event.len);
+        this.convs.remove(event.id);
+        break;
     }
   }
 
@@ -319,6 +323,32 @@ export class Room {
 
   private compactFailed(err: Error) {
     this.ctx.log(`could not compact the message log of room ${this.id} (it keeps growing until this works): ${err.message}`);
+  }
+
+  /** Takes back one's own message within RECALL_MS: gone from every page, history, catch-up and the log (and, for
+   * a picture, its file). Told to whoever could see it, as "X recalled a message". */
+  recall(session: Session, id: string): RecallAck {
+    const entry = this.convs.get(id);
+    const canSee = entry && (!entry.toS || entry.from === session.id || entry.toS === session.id);
+    if (!entry || !canSee || !entry.committed) return { ok: false, error: 'not_found' };
+    if (entry.from !== session.id) return { ok: false, error: 'not_allowed' };
+    if (Date.now() - entry.msg.ts > RECALL_MS) return { ok: false, error: 'too_late' };
+    this.convs.remove(id);
+    const told = { id, name: session.name };
+    if (entry.toS) this.tabsOf(session, this.people.get(entry.toS))?.emit('recalled', told);
+    else this.everyone.emit('recalled', told);
+    if (this.messageLog.remove) {
+      this.messageLog.remove(id).catch((err: Error) => this.say(`could not take a recalled message out of the stored log: ${err.message}`));
+    } else {
+      this.compact(); // the file keeps no line of it
+    }
+    const file = toPictureFile(entry.msg.image);
+    if (file) {
+      this.ctx.store.deletePictures(this.id, [file]).catch((err: Error) => this.say(`could not delete a recalled picture: ${err.message}`));
+      this.ctx.disk.removed(this.id, [file]);
+    }
+    this.say(`${session.name} recalled a message`);
+    return { ok: true };
   }
 
   clearGroup() {

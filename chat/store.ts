@@ -36,6 +36,8 @@ export interface MessageLog {
   observe?(gen: number, len: number): void;
   /** A cluster node's log: drops every group line, whichever node wrote it. */
   clearGroup?(): Promise<void>;
+  /** A cluster node's log: drops one message's line (recalled), whichever node wrote it. */
+  remove?(id: string): Promise<void>;
 }
 
 export interface ChatStore {

@@ -147,6 +147,25 @@ onRedis(Shared)('a cid retried on another node gets the original ack and is stor
   assert.is(history.filter((m) => m.content === 'once only').length, 1);
 });
 
+onRedis(Shared)('a message recalled on one node is gone on every node: told to all, out of history and the log', async () => {
+  const room = fresh('recall-');
+  await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Recall test' }) });
+  const ann = await join(cluster, 0, { name: fresh('Ann'), room });
+  const bob = await join(cluster, 1, { name: fresh('Bob'), room });
+  const kept = await say(ann, 'this one stays');
+  const oops = await say(ann, 'oops');
+  const told = waitFor(bob, 'recalled', () => true, 5000);
+  const answer = await new Promise((resolve) => (ann.emit as Function).call(ann, 'recall', { id: oops.ok ? oops.id : '' }, resolve));
+  assert.equal(answer, { ok: true });
+  assert.equal(await told, { id: oops.ok ? oops.id : '', name: (await told).name });
+  await sleep(300);
+  const reader = cluster.client(2, { name: fresh('Reader'), room });
+  assert.equal(contents((await welcomed(reader, 8000)).history), ['this one stays']);
+  const lines = await cluster.redis.client().lrange(`chat:room:${room}:log`, 0, -1);
+  assert.is(lines.length, 1, 'one line left in Redis');
+  void kept;
+});
+
 onRedis(Shared)('teacher actions on one node hold on all: mute, quiet, pin; a removal closes tabs on every node', async () => {
   const room = fresh('rules-');
   const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Rules test' }) });
