@@ -1,8 +1,8 @@
 // The chat page's entry: who I am comes from the address, each view subscribes to the state owner, then
 // the connection opens. The teacher's tools load only once the server says this person is the teacher.
 import { bindLanguageSelect, roomParams, toAvatar, toNickname, toRoomId } from './i18n.js';
-import { $, retime } from './dom.js';
-import { connect, joinAsStudent, retry } from './connection.js';
+import { $, retime, toast } from './dom.js';
+import { connect, joinAsStudent, recall, retry } from './connection.js';
 import { renderBadges, renderTyping, scrollDown, startConversations } from './conversations.js';
 import { startComposer } from './composer.js';
 import { startPeople } from './people.js';
@@ -33,9 +33,17 @@ function bindControls() {
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && ui.sidebar.classList.contains('is-open')) ACTIONS.close();
   });
-  ui.logs.addEventListener('click', (event) => {
+  ui.logs.addEventListener('click', async (event) => {
     const cid = event.target.closest('[data-retry]')?.closest('[data-cid]')?.dataset.cid;
     if (cid) retry(cid);
+    const recallButton = event.target.closest('[data-recall]');
+    const id = recallButton?.closest('[data-id]')?.dataset.id;
+    if (!id) return;
+    const error = await recall(id);
+    if (error) { // too late, or the connection is away: the button says so instead
+      recallButton.hidden = true;
+      toast(error === 'too_late' ? 'recallTooLate' : 'recallFailed');
+    }
   });
   document.addEventListener('visibilitychange', () => state.readActive());
   bindLanguageSelect($('[data-lang]'), () => { renderTyping(); renderBadges(); retime(); });

@@ -4,7 +4,7 @@
 import { io } from '/socket.io/socket.io.esm.min.js';
 import { DEFAULT_ROOM, getLang, store, tabStore } from './i18n.js';
 import { isBannerShown, setBanner } from './dom.js';
-import { announce, clearGroup, confirmOwn, isSeen, markSeen, notice, receive, showOwn, showOwnState } from './messages.js';
+import { announce, clearGroup, confirmOwn, isSeen, markSeen, notice, recalled, receive, showOwn, showOwnState } from './messages.js';
 import { setCount } from './people.js';
 import { hideScreen, isScreenShown, showScreen } from './screens.js';
 import { GROUP, state, toConvKey, toKey } from './state.js';
@@ -89,6 +89,12 @@ function fail(item, error) {
   if (error === 'server_error') setTimeout(() => retry(item.cid), RETRY_MS.at(-1) / 2); // its storage is away for a moment: again by itself
 }
 
+/** Asks to take back our message `id`; the server's `recalled` redraws it. Refused: why, or null if unanswered. */
+export async function recall(id) {
+  const ack = await emitAck('recall', { id });
+  return ack?.ok ? null : ack?.error ?? 'timeout';
+}
+
 export function retry(cid) {
   const item = outbox.find((i) => i.cid === cid);
   if (!item || item.state !== 'failed') return;
@@ -159,6 +165,7 @@ const ON = {
   },
   cleared: clearGroup,
   announce,
+  recalled,
   disconnect(reason) {
     if (isScreenShown()) return; // refused or removed: no way back in by retrying
     if (reason === 'io server disconnect') socket.connect(); // still the same person: try again

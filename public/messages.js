@@ -6,6 +6,7 @@ import { append, linesOf } from './conversations.js';
 import { GROUP, state, toKey } from './state.js';
 
 const ERRORS = ['rate_limited', 'not_online', 'too_long', 'empty', 'invalid_message', 'timeout', 'muted', 'bad_image', 'too_large'];
+const RECALL_MS = 2 * 60_000; // as the server allows
 const seen = new Map(); // message id -> its <li>: catch-up and our own echoes never show twice
 
 export const isSeen = (id) => seen.has(id);
@@ -37,6 +38,7 @@ export function receive(m, isLive, isOwn = state.isMe(m.name)) {
   const c = state.conversation(partner, isOwn ? state.people.get(toKey(partner ?? ''))?.avatar : m.avatar);
   const li = renderMessage(m, isOwn);
   seen.set(m.id, li);
+  if (isOwn) offerRecall(li, m.ts);
   state.stopTyping(c, m.name);
   append(c, li);
   if (isLive && !isOwn) state.countUnread(c);
@@ -81,6 +83,27 @@ export function confirmOwn(item, ack) {
   setTime(item.el, ack.ts);
   item.state = 'sent';
   showOwnState(item);
+  offerRecall(item.el, ack.ts);
+}
+
+/** Our own sent message may be taken back for two minutes: the button shows until then. */
+function offerRecall(li, ts) {
+  const left = ts + RECALL_MS - Date.now();
+  if (left <= 0) return;
+  const button = $('[data-recall]', li);
+  button.hidden = false;
+  setTimeout(() => { button.hidden = true; }, left);
+}
+
+/** A message was taken back by its author: its line says so, in place. */
+export function recalled({ id, name }) {
+  const li = seen.get(id);
+  if (!li) return;
+  const line = clone('tpl-notice');
+  if (state.isMe(name)) setText(line, 'youRecalled');
+  else setText(line, 'recalled', { name });
+  li.replaceWith(line);
+  seen.set(id, line);
 }
 
 export function notice(key, name) {
