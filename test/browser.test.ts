@@ -295,6 +295,10 @@ pins('a new pin does not cover the last message of a reader at the bottom', () =
     const log = document.querySelector('.log:not([hidden])')!;
     return log.scrollHeight - log.scrollTop - log.clientHeight < 2;
   });
+  await alice.evaluate(() => { // the reader at the bottom (as the page keeps her, whatever fonts did meanwhile)
+    const log = document.querySelector('.log:not([hidden])')!;
+    log.scrollTop = log.scrollHeight;
+  });
   await until('Alice is at the bottom', lastIsShown);
   teacher.emit('teacher', { action: 'pin', content: 'Homework: page 12, exercises 1 to 4.\nBring your calculator.' }, () => {});
   await alice.locator('[data-pinned]').waitFor();
