@@ -115,6 +115,9 @@ export function append(c, li, isMine = false) {
   else showPill(li);
 }
 
+/** The last line of a conversation's log, if any. */
+export const lastLine = (c) => views.get(c.key).log.lastElementChild;
+
 /** The lines of a conversation's log (to prune them when the teacher clears the history). */
 export const linesOf = (c) => [...views.get(c.key).log.children];
 

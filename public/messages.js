@@ -2,11 +2,30 @@
 // it belongs to, and shown once only, whether it came live, from a catch-up, or back as our own echo.
 import { avatarUrl } from './i18n.js';
 import { $, addTag, clone, setText, setTime } from './dom.js';
-import { append, linesOf } from './conversations.js';
+import { append, lastLine, linesOf } from './conversations.js';
 import { GROUP, state, toKey } from './state.js';
 
 const ERRORS = ['rate_limited', 'not_online', 'too_long', 'empty', 'invalid_message', 'timeout', 'muted', 'bad_image', 'too_large'];
 const RECALL_MS = 2 * 60_000; // as the server allows
+const GROUP_MS = 3 * 60_000; // one person's messages this close together show as one run (one name, one avatar)
+const LINK_RE = /\bhttps?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]}'’”]/giu; // ends before trailing punctuation
+const ONLY_EMOJI_RE = /^(?:\p{Extended_Pictographic}(?:\p{Emoji_Modifier}|\uFE0F|\u200D\p{Extended_Pictographic})*\s*){1,3}$/u;
+
+/** The text with its http(s) links made links: DOM nodes only, so nothing in it is ever read as HTML. */
+function fillText(el, content) {
+  let at = 0;
+  for (const match of content.matchAll(LINK_RE)) {
+    el.append(content.slice(at, match.index));
+    const a = document.createElement('a');
+    a.href = match[0];
+    a.textContent = match[0];
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    el.append(a);
+    at = match.index + match[0].length;
+  }
+  el.append(content.slice(at));
+}
 const seen = new Map(); // message id -> its <li>: catch-up and our own echoes never show twice
 
 export const isSeen = (id) => seen.has(id);
@@ -20,7 +39,11 @@ function renderMessage(m, isOwn) {
   $('[data-name]', li).textContent = m.name;
   if (m.teacher) addTag($('[data-name]', li), 'teacher');
   const text = $('[data-text]', li);
-  text.textContent = m.content;
+  fillText(text, m.content);
+  text.classList.toggle('only-emoji', ONLY_EMOJI_RE.test(m.content));
+  if (isOwn) setText($('[data-who]', li), 'youSaid'); // own messages show no name: a screen reader still says whose
+  li.dataset.from = toKey(m.name);
+  li.dataset.ts = String(m.ts);
   if (/^(\/images\/|blob:)/.test(m.image)) { // a thumbnail, opening the full size in a new tab
     const link = text.appendChild(clone('tpl-pic'));
     link.href = link.firstChild.src = m.image;
@@ -40,7 +63,7 @@ export function receive(m, isLive, isOwn = state.isMe(m.name)) {
   seen.set(m.id, li);
   if (isOwn) offerRecall(li, m.ts);
   state.stopTyping(c, m.name);
-  append(c, li);
+  appendMessage(c, li);
   if (isLive && !isOwn) state.countUnread(c);
 }
 
@@ -51,7 +74,15 @@ export function showOwn(item, c) {
   if (item.image) item.progress = $('[data-text]', item.el).appendChild(document.createElement('progress'));
   item.el.dataset.cid = item.cid;
   showOwnState(item);
-  append(c, item.el, true);
+  appendMessage(c, item.el, true);
+}
+
+/** A message after the same person's within a few minutes continues their run: no second name or avatar. */
+function appendMessage(c, li, isMine = false) {
+  const last = lastLine(c);
+  const isRun = last?.matches('.msg') && last.dataset.from === li.dataset.from && Number(li.dataset.ts) - Number(last.dataset.ts) < GROUP_MS;
+  li.classList.toggle('cont', !!isRun);
+  append(c, li, isMine);
 }
 
 /** Why a message was refused; the server says 'muted' for quiet mode too. */
