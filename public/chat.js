@@ -1,6 +1,6 @@
 // The chat page's entry: who I am comes from the address, each view subscribes to the state owner, then
 // the connection opens. The teacher's tools load only once the server says this person is the teacher.
-import { bindLanguageSelect, roomParams, toAvatar, toNickname, toRoomId } from './i18n.js';
+import { bindLanguageSelect, roomParams, store, toAvatar, toNickname, toRoomId } from './i18n.js';
 import { $, retime, toast } from './dom.js';
 import { connect, joinAsStudent, recall, retry } from './connection.js';
 import { renderBadges, renderTyping, scrollDown, startConversations } from './conversations.js';
@@ -23,7 +23,13 @@ const ACTIONS = {
   group: () => state.open(GROUP),
   bottom: scrollDown,
   student: joinAsStudent,
+  sound: () => { // sound and vibration for private messages: on unless switched off here (kept in this browser)
+    store.set('chat.sound', store.get('chat.sound') === 'off' ? 'on' : 'off');
+    renderSound();
+  },
 };
+
+const renderSound = () => $('[data-action="sound"]').setAttribute('aria-pressed', String(store.get('chat.sound') !== 'off'));
 
 function bindControls() {
   document.addEventListener('click', (event) => {
@@ -69,4 +75,5 @@ state.on('active', () => setDrawer(false));
 state.conversation(null);
 state.open(GROUP);
 bindControls();
+renderSound();
 if (state.me.name) connect();

@@ -1,7 +1,7 @@
 // Messages on screen: each one a clone of its template filled with textContent, put in the conversation
 // it belongs to, and shown once only, whether it came live, from a catch-up, or back as our own echo.
 import { avatarUrl } from './i18n.js';
-import { $, addTag, clone, setText, setTime } from './dom.js';
+import { $, addTag, clone, setText, setTime, toast } from './dom.js';
 import { append, lastLine, linesOf } from './conversations.js';
 import { GROUP, state, toKey } from './state.js';
 
@@ -65,6 +65,14 @@ export function receive(m, isLive, isOwn = state.isMe(m.name)) {
   state.stopTyping(c, m.name);
   appendMessage(c, li);
   if (isLive && !isOwn) state.countUnread(c);
+  if (isLive && !isOwn && partner !== null) tellPrivate(c, m.name);
+}
+
+/** A private message while I look elsewhere (another conversation, another tab): a toast, a sound, a vibration. */
+function tellPrivate(c, name) {
+  if (c.key === state.active && !document.hidden) return;
+  toast('privateFrom', { name });
+  import('./notify.js').then((notify) => notify.ring(), () => {});
 }
 
 /** Our own message as written, before the server has it: `item` gets its element (and a progress bar for a picture). */

@@ -260,6 +260,33 @@ reading('links (http and https only) are links, emoji alone are big, a run of on
 
 reading.run();
 
+const notified = browserSuite('notifications');
+
+notified('a private message while I am in the group: a toast naming the sender and a vibration, none once the sound is off', () => withChat({}, async ({ join, newPage, server }) => {
+  const page = await newPage({ ...PHONE });
+  await page.addInitScript(() => { (window as { vibrations?: number }).vibrations = 0; navigator.vibrate = () => { (window as unknown as { vibrations: number }).vibrations++; return true; }; });
+  await page.goto(`${server.url}/chat.html?name=Alice&avatar=cat`);
+  await ready(page);
+  const bob = await join('Bob', { avatar: 'owl' });
+  await personButton(bob, 'Alice').click();
+  await say(bob, 'psst, page 12');
+  await page.locator('[data-toast]', { hasText: 'Bob wrote to you privately' }).waitFor();
+  await until('one vibration', async () => (await page.evaluate(() => (window as unknown as { vibrations: number }).vibrations)) === 1);
+  const sound = page.locator('[data-action="sound"]');
+  assert.is(await sound.getAttribute('aria-pressed'), 'true');
+  await sound.click();
+  assert.is(await sound.getAttribute('aria-pressed'), 'false');
+  await say(bob, 'and exercise 3');
+  await until('the second one arrived', async () => (await countOf(page, 'and exercise 3')) === 1);
+  await sleep(300);
+  assert.is(await page.evaluate(() => (window as unknown as { vibrations: number }).vibrations), 1, 'switched off: no more');
+  await page.reload();
+  await ready(page);
+  assert.is(await page.locator('[data-action="sound"]').getAttribute('aria-pressed'), 'false', 'the choice is kept');
+}));
+
+notified.run();
+
 // ---
 
 const markup = browserSuite('markup is text');
