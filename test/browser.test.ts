@@ -287,6 +287,41 @@ notified('a private message while I am in the group: a toast naming the sender a
 
 notified.run();
 
+const themes = browserSuite('dark theme');
+
+/** WCAG contrast of an element's text against the background it sits on (the first opaque one up its ancestors).
+ * As a string: functions written here get tsx's name helpers, which the page does not have. */
+const CONTRAST = new Function('el', `
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  let bg = 'rgb(255, 255, 255)';
+  for (let node = el; node; node = node.parentElement) {
+    const c = getComputedStyle(node).backgroundColor;
+    if (rgb(c).length === 3 || rgb(c)[3] > 0) { bg = c; break; }
+  }
+  const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(bg))];
+  return { ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), background: lum(rgb(bg)) };`) as (el: Element) => { ratio: number; background: number };
+const contrastOf = (locator: Locator) => locator.evaluate(CONTRAST);
+
+themes('follows the system: dark surfaces, and text readable on them (own and others\' messages, the page)', () => withChat({}, async ({ join }) => {
+  const alice = await join('Alice', { colorScheme: 'dark' });
+  const bob = await join('Bob', { colorScheme: 'dark', avatar: 'owl' });
+  await say(alice, 'dark mode check');
+  const own = await message(alice, 'dark mode check');
+  const theirs = await message(bob, 'dark mode check');
+  for (const [what, el] of [['own bubble', own.locator('[data-text]')], ['another\'s bubble', theirs.locator('[data-text]')], ['name', theirs.locator('[data-name]')], ['heading', alice.locator('[data-conv-title]')]] as const) {
+    const { ratio, background } = await contrastOf(el);
+    assert.ok(ratio >= 4.5, `${what}: contrast ${ratio.toFixed(2)}`);
+    assert.ok(background < 0.2, `${what}: a dark background (${background.toFixed(2)})`);
+  }
+  await screenshot(alice, 'dark-laptop');
+}));
+
+themes.run();
+
 // ---
 
 const markup = browserSuite('markup is text');
