@@ -11,15 +11,28 @@ export const DEFAULT_ROOM = 'main';
 export const SESSION_RE = /^[\w-]{21}$/; // nanoid()
 export const CID_RE = /^[\w-]{1,64}$/;
 export const ROOM_ID_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
+export const QUOTE_MAX = 80; // code points of the original a reply shows
+export const MAX_MENTIONS = 20; // people one message may mention by name
 
 // --- types
 
 export type Avatar = (typeof AVATARS)[number];
-export interface TextMsg { id: string; name: string; avatar: string; content: string; ts: number; to?: string; teacher?: true; image?: string; own?: true }
+/** What a reply shows of its original: a short quote, or that the original was taken back. */
+export type Quote = { id: string; name: string; content: string; image?: true } | { id: string; gone: true };
+export interface TextMsg {
+  id: string; name: string; avatar: string; content: string; ts: number; to?: string; teacher?: true; image?: string;
+  reply?: Quote;
+  mentions?: string[]; // the people it names with @, as they were named when it was sent
+  mentionsAll?: true; // the teacher's @all
+  own?: true; // in history only: written by this session
+  mentioned?: true; // in history only: it mentions this session (or everyone)
+}
 export interface UserInfo { name: string; avatar: string; teacher?: true }
 export type Ack = { ok: true; id: string; ts: number } | { ok: false; error: ErrorCode };
 export type ErrorCode =
-  | 'invalid_message' | 'empty' | 'too_long' | 'not_online' | 'rate_limited' | 'muted' | 'bad_image' | 'too_large' | 'server_error';
+  | 'invalid_message' | 'empty' | 'too_long' | 'not_online' | 'rate_limited' | 'muted' | 'bad_image' | 'too_large' | 'server_error'
+  | 'not_found' // the message replied to is not (or no longer) there
+  | 'not_allowed'; // @all from someone who is not the teacher
 export type Refusal = 'invalid_name' | 'name_taken' | 'kicked' | 'no_room' | 'bad_key' | 'rate_limited' | 'server_error';
 export interface Welcome {
   name: string; avatar: string; session: string; users: UserInfo[]; count: number; history: TextMsg[]; teacher: boolean; room: RoomState;
@@ -50,7 +63,9 @@ export interface ServerToClientEvents {
   recalled: (r: { id: string; name: string }) => void;
 }
 export interface ClientToServerEvents {
-  textmsg: (m: { content: string; to?: string; cid?: string }, ack?: (a: Ack) => void) => void;
+  textmsg: (
+    m: { content: string; to?: string; cid?: string; replyTo?: string; mentions?: string[]; mentionsAll?: boolean }, ack?: (a: Ack) => void,
+  ) => void;
   typing: (t: { to?: string }) => void;
   image: (chunk: Omit<ImageChunk, 'data'> & { data: ArrayBuffer | Uint8Array }, ack?: (a: ImageAck) => void) => void;
   teacher: (t: { action: TeacherAction; name?: string; content?: string }, ack?: (a: TeacherAck) => void) => void;

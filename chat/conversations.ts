@@ -13,6 +13,7 @@ export interface Entry {
   from: string; // sender session
   toS?: string; // recipient session (private)
   cid?: string;
+  mentionS?: string[]; // the sessions it mentions
   committed: boolean;
   waiters?: AckFn[]; // retries that arrived before the first write finished
   at?: string; // in a cluster: its place in the event stream (the school's order, on Redis's clock)
@@ -40,7 +41,7 @@ export class Conversations {
   has(id: string) { return this.byId.has(id); }
   get(id: string) { return this.byId.get(id); }
 
-  /** Takes a message out (recalled); true if it was kept. */
+  /** Takes a message out (recalled), and its words out of the replies quoting it; true if it was kept. */
   remove(id: string): boolean {
     const entry = this.byId.get(id);
     if (!entry) return false;
@@ -48,6 +49,7 @@ export class Conversations {
     const i = list?.indexOf(entry) ?? -1;
     if (list && i >= 0) list.splice(i, 1);
     this.byId.delete(id);
+    for (const e of list ?? []) if (e.msg.reply?.id === id) e.msg.reply = { id, gone: true }; // a reply is in its original's conversation
     return true;
   }
 
@@ -78,7 +80,10 @@ export class Conversations {
     const since = this.overlapMs && last?.at ? toStreamMs(last.at) - this.overlapMs : Infinity;
     const pick = (entries: Entry[]) => (last ? entries.filter((e) => e.seq > after || (e.at !== undefined && toStreamMs(e.at) >= since)) : entries);
     const recentGroup = last ? this.group : this.group.slice(-HISTORY_REPLAY);
-    const toSeen = (e: Entry): TextMsg => (e.from === session ? { ...e.msg, own: true } : e.msg); // own by session, not by name
+    const toSeen = (e: Entry): TextMsg => { // own and mentioned by session, not by name
+      if (e.from === session) return { ...e.msg, own: true };
+      return e.msg.mentionsAll || e.mentionS?.includes(session) ? { ...e.msg, mentioned: true } : e.msg;
+    };
     return [pick(recentGroup), ...convs.map(pick)].flat().sort((a, b) => a.seq - b.seq).map(toSeen);
   }
 

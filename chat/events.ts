@@ -4,8 +4,10 @@ import { nanoid } from 'nanoid';
 import {
   isCid, isContentError, toContent, toImageChunk, toPayloadAndAck, type AckFn, type ErrorCode, type ImageAck, type RecallAck, type TeacherAck,
 } from './contract.ts';
+import { toMentions } from './mentions.ts';
 import type { Session } from './people.ts';
 import { toImageType, type Upload } from './pictures.ts';
+import { toReply } from './replies.ts';
 import type { ChatSocket, Room } from './room.ts';
 import { actAsTeacher } from './teacher.ts';
 
@@ -17,7 +19,7 @@ function onTextMsg(room: Room, session: Session, _socket: ChatSocket, args: unkn
   const [payload, ack] = toPayloadAndAck(args);
   const refuse = (error: ErrorCode) => ack?.({ ok: false, error });
   if (!payload) return refuse('invalid_message');
-  const { content: rawContent, to, cid } = payload;
+  const { content: rawContent, to, cid, replyTo, mentions: rawMentions, mentionsAll } = payload;
   if ((to !== undefined && typeof to !== 'string') || (cid !== undefined && !isCid(cid))) return refuse('invalid_message');
   const seen = cid ? session.cids?.get(cid) : undefined;
   if (seen) return room.answerRetry(seen, ack);
@@ -25,7 +27,11 @@ function onTextMsg(room: Room, session: Session, _socket: ChatSocket, args: unkn
   if (isContentError(content)) return refuse(content);
   const recipient = room.toRecipient(session, to);
   if (typeof recipient === 'string') return refuse(recipient);
-  room.commitLater(room.newEntry(session, recipient, content, cid), ack);
+  const reply = toReply(room.convs, replyTo, session.id, recipient?.id);
+  if (typeof reply === 'string') return refuse(reply);
+  const mentions = toMentions(room.people, session, content, rawMentions, mentionsAll, recipient !== undefined);
+  if (typeof mentions === 'string') return refuse(mentions);
+  room.commitLater(room.newEntry(session, recipient, content, cid, { reply, mentions }), ack);
 }
 
 function onImage(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {
@@ -53,7 +59,7 @@ function storePicture(room: Room, session: Session, upload: Upload, ack?: AckFn)
   if (upload.to !== undefined && !recipient) return ack?.({ ok: false, error: 'not_online' });
   const file = `${nanoid()}.${ext}`;
   room.uploads.pending.add(file); // from now until its message is kept, no clean-up may delete it
-  const entry = room.newEntry(session, recipient, '', upload.cid, `/images/${room.id}/${file}`);
+  const entry = room.newEntry(session, recipient, '', upload.cid, { image: `/images/${room.id}/${file}` });
   room.storePicture(file, bytes).then(() => room.commitLater(entry, ack), (err: Error) => {
     room.say(`could not store a picture: ${err.message}`);
     room.fail(entry, ack);

@@ -1,6 +1,8 @@
 // A message as stored (a log record) and as kept in memory (an entry), and the way from one to the other:
 // at start, and in a cluster for each message another node stored.
-import { toAvatar, type Avatar, type TextMsg, type UserInfo } from './contract.ts';
+import { toAvatar, type Avatar, type Quote, type TextMsg, type UserInfo } from './contract.ts';
+import type { Mentions } from './mentions.ts';
+import { toStoredQuote } from './replies.ts';
 import type { Conversations, Entry } from './conversations.ts';
 import { toNameKey } from './names.ts';
 import type { People, Session } from './people.ts';
@@ -8,16 +10,23 @@ import { toPictureFile, type LogRecord } from './store.ts';
 
 const CID_KEEP = 100; // client message ids remembered per person (retry dedupe)
 
+export interface Extras { image?: string; reply?: Quote; mentions?: Mentions }
+
 /** A message with only the fields it has: no `to: undefined` on the wire. */
-export function toTextMsg(id: string, who: UserInfo, ts: number, content: string, to?: string, image?: string): TextMsg {
+export function toTextMsg(id: string, who: UserInfo, ts: number, content: string, to?: string, extras: Extras = {}): TextMsg {
   const msg: TextMsg = { id, name: who.name, avatar: who.avatar, content, ts };
   if (to !== undefined) msg.to = to;
   if (who.teacher) msg.teacher = true;
-  if (image !== undefined) msg.image = image;
+  if (extras.image !== undefined) msg.image = extras.image;
+  if (extras.reply) msg.reply = extras.reply;
+  if (extras.mentions?.names.length) msg.mentions = extras.mentions.names;
+  if (extras.mentions?.all) msg.mentionsAll = true;
   return msg;
 }
 
-export const toRecord = (entry: Entry): LogRecord => ({ ...entry.msg, from: entry.from, toS: entry.toS, cid: entry.cid });
+export const toRecord = (entry: Entry): LogRecord => ({ ...entry.msg, from: entry.from, toS: entry.toS, cid: entry.cid, mentionS: entry.mentionS });
+
+const toStrings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
 
 export function rememberCid(session: Session, cid: string, entry: Entry) {
   const cids = (session.cids ??= new Map());
@@ -30,8 +39,10 @@ export function restoreRecord(r: LogRecord, roomId: string, people: People, conv
   const avatar = toAvatar(r.avatar);
   const file = toPictureFile(r.image);
   const image = file && `/images/${roomId}/${file}`; // also moves pictures from before rooms to the room's URL
-  const msg = toTextMsg(r.id, { name: r.name, avatar, teacher: r.teacher }, r.ts, r.content, r.to, image);
+  const mentions = { names: toStrings(r.mentions), sessions: toStrings(r.mentionS), all: r.mentionsAll === true };
+  const msg = toTextMsg(r.id, { name: r.name, avatar, teacher: r.teacher }, r.ts, r.content, r.to, { image, reply: toStoredQuote(r.reply), mentions });
   const entry: Entry = { seq: convs.nextSeq(), msg, from: r.from, toS: r.toS, cid: r.cid, committed: true };
+  if (mentions.sessions.length) entry.mentionS = mentions.sessions;
   const sender = restoreSession(people, r.from, r.name, avatar, r.ts);
   if (r.toS && r.to) restoreSession(people, r.toS, r.to, undefined, r.ts);
   if (r.cid) rememberCid(sender, r.cid, entry);

@@ -100,18 +100,27 @@ local gen = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 't', 'cleared', 'room', ARGV[1], 'gen', gen, 'len', #kept)
 return #kept`;
 
-// A recalled message: its line goes, whichever node wrote it, and every node hears of it.
+// A recalled message: its line goes, whichever node wrote it, its words leave the replies quoting it, and every
+// node hears of it.
 // KEYS: log, gen, events. ARGV: room, message id, events kept.
 const REMOVE = `
 local gen = redis.call('GET', KEYS[2]) or '0'
+local found = nil
 for i, line in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   local ok, record = pcall(cjson.decode, line)
-  if ok and type(record) == 'table' and record.id == ARGV[2] then
-    redis.call('LSET', KEYS[1], i - 1, '~recalled~')
-    redis.call('LREM', KEYS[1], 1, '~recalled~')
-    gen = redis.call('INCR', KEYS[2])
-    break
+  if ok and type(record) == 'table' then
+    if record.id == ARGV[2] then
+      found = i
+    elseif type(record.reply) == 'table' and record.reply.id == ARGV[2] then
+      record.reply = {id = ARGV[2], gone = true}
+      redis.call('LSET', KEYS[1], i - 1, cjson.encode(record))
+    end
   end
+end
+if found then
+  redis.call('LSET', KEYS[1], found - 1, '~recalled~')
+  redis.call('LREM', KEYS[1], 1, '~recalled~')
+  gen = redis.call('INCR', KEYS[2])
 end
 local len = redis.call('LLEN', KEYS[1])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 't', 'recalled', 'room', ARGV[1], 'id', ARGV[2], 'gen', gen, 'len', len)

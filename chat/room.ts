@@ -14,7 +14,7 @@ import type { PictureDisk } from './picture-disk.ts';
 import { Uploads, type UploadBudget } from './pictures.ts';
 import { Rules, type Rate } from './rules.ts';
 import { toPictureFile, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
-import { rememberCid, restoreRecord, toRecord, toTextMsg } from './records.ts';
+import { rememberCid, restoreRecord, toRecord, toTextMsg, type Extras } from './records.ts';
 import type { Cluster, ClusterEvent, Who } from './cluster.ts';
 import { isAfter } from './stream-ids.ts';
 
@@ -231,9 +231,10 @@ export class Room {
     return this.rules.refusal(session) ?? recipient;
   }
 
-  newEntry(session: Session, recipient: Session | undefined, content: string, cid?: string, image?: string): Entry {
-    const msg = toTextMsg(nanoid(), toUserInfo(session), Date.now(), content, recipient?.name, image);
+  newEntry(session: Session, recipient: Session | undefined, content: string, cid?: string, extras: Extras = {}): Entry {
+    const msg = toTextMsg(nanoid(), toUserInfo(session), Date.now(), content, recipient?.name, extras);
     const entry: Entry = { seq: this.convs.nextSeq(), msg, from: session.id, toS: recipient?.id, cid, committed: false };
+    if (extras.mentions?.sessions.length) entry.mentionS = extras.mentions.sessions;
     if (cid) rememberCid(session, cid, entry);
     return entry;
   }

@@ -4,7 +4,7 @@
 import { isPlainObject, type Pin, type TextMsg } from './contract.ts';
 
 /** One message as stored: the message plus who sent it and to whom, by session. */
-export interface LogRecord extends TextMsg { from: string; toS?: string; cid?: string }
+export interface LogRecord extends TextMsg { from: string; toS?: string; cid?: string; mentionS?: string[] }
 
 /** What a Redis log says of each record: stored now at this place in the event stream, or stored already
  * (a retry under the same cid, answered with the first one's id and time). */

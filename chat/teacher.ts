@@ -89,7 +89,8 @@ export function announce(room: Room, content: string, to: string[] | undefined):
 
 /** The transcript as Markdown: one line per group message, with its time and who wrote it. */
 export function toMarkdown(title: string, day: string, messages: TextMsg[]): string {
+  const quote = ({ reply: q }: TextMsg) => (!q ? '' : 'gone' in q ? '(replying to a recalled message) ' : `(replying to ${q.name}: “${q.image ? 'picture' : q.content}”) `);
   const line = (m: TextMsg) =>
-    `- ${new Date(m.ts).toLocaleString()} **${m.name}**${m.teacher ? ' (teacher)' : ''}: ${m.image ? `[picture](${m.image})` : m.content}`;
+    `- ${new Date(m.ts).toLocaleString()} **${m.name}**${m.teacher ? ' (teacher)' : ''}: ${quote(m)}${m.image ? `[picture](${m.image})` : m.content}`;
   return `# ${title}: chat transcript, ${day}\n\n${messages.map(line).join('\n')}\n`;
 }
