@@ -3,6 +3,7 @@
 import { bindLanguageSelect, roomParams, store, toAvatar, toNickname, toRoomId } from './i18n.js';
 import { $, retime, toast } from './dom.js';
 import { connect, joinAsStudent, recall, retry } from './connection.js';
+import { showOriginal, toQuoteOf } from './messages.js';
 import { renderBadges, renderTyping, scrollDown, startConversations } from './conversations.js';
 import { startComposer } from './composer.js';
 import { startPeople } from './people.js';
@@ -23,6 +24,7 @@ const ACTIONS = {
   group: () => state.open(GROUP),
   bottom: scrollDown,
   student: joinAsStudent,
+  'cancel-reply': () => state.setReply(null),
   sound: () => { // sound and vibration for private messages: on unless switched off here (kept in this browser)
     store.set('chat.sound', store.get('chat.sound') === 'off' ? 'on' : 'off');
     renderSound();
@@ -39,20 +41,33 @@ function bindControls() {
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && ui.sidebar.classList.contains('is-open')) ACTIONS.close();
   });
-  ui.logs.addEventListener('click', async (event) => {
-    const cid = event.target.closest('[data-retry]')?.closest('[data-cid]')?.dataset.cid;
-    if (cid) retry(cid);
-    const recallButton = event.target.closest('[data-recall]');
-    const id = recallButton?.closest('[data-id]')?.dataset.id;
-    if (!id) return;
-    const error = await recall(id);
-    if (error) { // too late, or the connection is away: the button says so instead
-      recallButton.hidden = true;
-      toast(error === 'too_late' ? 'recallTooLate' : 'recallFailed');
-    }
-  });
+  ui.logs.addEventListener('click', onMessageClick);
   document.addEventListener('visibilitychange', () => state.readActive());
   bindLanguageSelect($('[data-lang]'), () => { renderTyping(); renderBadges(); retime(); });
+}
+
+let picked = null; // the message whose actions a tap showed (a phone has no hover)
+
+/** One listener for every message: retry, recall, reply, a quote, a picture, a tap on a bubble. */
+async function onMessageClick(event) {
+  const li = event.target.closest('.msg');
+  const hook = event.target.closest('[data-retry], [data-recall], [data-reply], [data-quote], .pic');
+  if (hook?.matches('.pic')) {
+    event.preventDefault();
+    import('./viewer.js').then((viewer) => viewer.open(hook.href), () => window.open(hook.href, '_blank', 'noopener'));
+  } else if (hook?.matches('[data-quote]')) showOriginal(hook.dataset.quote);
+  else if (hook?.matches('[data-reply]')) state.setReply(toQuoteOf(li));
+  else if (hook?.matches('[data-retry]')) retry(li.dataset.cid);
+  else if (hook?.matches('[data-recall]')) {
+    const error = await recall(li.dataset.id);
+    if (error) { // too late, or the connection is away: the button says so instead
+      hook.hidden = true;
+      toast(error === 'too_late' ? 'recallTooLate' : 'recallFailed');
+    }
+  } else if (li && event.target.closest('.bubble') && !event.target.closest('a')) {
+    if (picked !== li) picked?.classList.remove('picked');
+    picked = li.classList.toggle('picked') ? li : null;
+  }
 }
 
 let teacherTools = null;

@@ -1,13 +1,18 @@
 // The composer: Enter sends (Shift+Enter and an IME choosing do not), the box grows with its text, our
-// typing is announced now and then, pictures are attached or pasted; the emoji picker loads when first opened.
-import { $, toast } from './dom.js';
+// typing is announced now and then, pictures are attached or pasted, a reply shows what it answers; the emoji
+// picker loads when first opened, the @ picker when an @ is first typed in the group.
+import { $, setText, toast } from './dom.js';
 import { emitTyping, send } from './connection.js';
 import { GROUP, state } from './state.js';
 
 const TYPING_EVERY_MS = 2000; // we announce our typing at most this often
 const MAX_HEIGHT_PX = 160;
 
-const ui = { form: $('[data-composer]'), input: $('#content'), file: $('[data-file]'), emoji: $('[data-emoji-toggle]') };
+const ui = {
+  form: $('[data-composer]'), input: $('#content'), file: $('[data-file]'), emoji: $('[data-emoji-toggle]'),
+  replying: $('[data-replying]'), replyingTo: $('[data-replying-to]'), replyingText: $('[data-replying-text]'),
+};
+const AT_END_RE = /(^|\s)@[^\s@]*$/; // the text before the caret ends with an @ being typed
 let typingSentAt = 0;
 
 function submit() {
@@ -52,6 +57,28 @@ function loadEmoji() {
   });
 }
 
+let mentionPicker = null;
+/** The first @ typed in the group loads the picker, which then follows the input itself. */
+function loadMentions() {
+  if (mentionPicker || state.active !== GROUP || !AT_END_RE.test(ui.input.value.slice(0, ui.input.selectionStart))) return;
+  mentionPicker = import('./mentions.js').then(({ bindMentionPicker }) => {
+    bindMentionPicker(ui.input, $('[data-list="mentions"]'), () => { autosize(); announceTyping(); });
+  }, () => { mentionPicker = null; });
+}
+
+/** Above the box: the message the next one answers, until it is sent or cancelled. */
+function renderReply(quote) {
+  ui.replying.hidden = !quote;
+  if (!quote) return;
+  setText(ui.replyingTo, 'replyingTo', { name: quote.name });
+  if (quote.image) setText(ui.replyingText, 'picture');
+  else {
+    delete ui.replyingText.dataset.i18n; // the words themselves: a language switch leaves them alone
+    ui.replyingText.textContent = quote.content;
+  }
+  ui.input.focus();
+}
+
 function onOpen() {
   typingSentAt = 0;
   if (matchMedia('(pointer: fine)').matches) ui.input.focus(); // a phone keyboard popping up would hide the chat
@@ -68,7 +95,7 @@ export function startComposer() {
     event.preventDefault();
     submit();
   });
-  ui.input.addEventListener('input', () => { autosize(); announceTyping(); });
+  ui.input.addEventListener('input', () => { autosize(); announceTyping(); loadMentions(); });
   ui.input.addEventListener('paste', (event) => {
     const file = [...event.clipboardData.files].find((f) => f.type.startsWith('image/'));
     if (!file) return;
@@ -83,5 +110,6 @@ export function startComposer() {
   ui.emoji.addEventListener('click', loadEmoji);
   state.on('active', onOpen);
   state.on('room', renderSilenced);
+  state.on('reply', renderReply);
   state.on('me', renderSilenced);
 }

@@ -51,10 +51,16 @@ export function emitTyping(to) {
 
 // --- the outbox
 
-/** Queues a message (or, with `image`, a picture's bytes) to the active conversation. */
+/** Queues a message (or, with `image`, a picture's bytes) to the active conversation, as a reply if one is
+ * being written, with whom it mentions (the group only). */
 export function send(content, image) {
   const c = state.activeConv;
   const item = { cid: newCid(), content, to: c.key === GROUP ? undefined : c.name, image, state: 'sending' };
+  if (state.reply && !image) {
+    item.reply = state.reply;
+    state.setReply(null);
+  }
+  if (c.key === GROUP && content.includes('@')) Object.assign(item, state.mentionsIn(content));
   showOwn(item, c);
   outbox.push(item);
   pump();
@@ -65,10 +71,9 @@ function pump() {
   const item = outbox.find((i) => i.state === 'sending');
   if (!item) return;
   const attempt = (inFlight = { item });
-  const { content, to, cid } = item;
   const sending = item.image
     ? import('./pictures.js').then(({ upload }) => upload(item, emitAck, () => inFlight === attempt)).catch(() => null)
-    : emitAck('textmsg', to === undefined ? { content, cid } : { content, to, cid });
+    : emitAck('textmsg', toPayload(item));
   sending.then((ack) => {
     if (inFlight !== attempt) return; // the connection dropped meanwhile: sent again after the reconnect
     inFlight = null;
@@ -76,6 +81,16 @@ function pump() {
     else fail(item, ack?.error ?? 'timeout');
     pump();
   });
+}
+
+/** A text message as the server takes it: only the fields it has. */
+function toPayload({ content, to, cid, reply, mentions, mentionsAll }) {
+  const payload = { content, cid };
+  if (to !== undefined) payload.to = to;
+  if (reply) payload.replyTo = reply.id;
+  if (mentions?.length) payload.mentions = mentions;
+  if (mentionsAll) payload.mentionsAll = true;
+  return payload;
 }
 
 function settle(item, ack) {
@@ -113,9 +128,9 @@ function isEchoOfInFlight(m) {
   return true;
 }
 
-function onMessage(m, isLive, isOwn = state.isMe(m.name)) {
+function onMessage(m, isLive, isOwn = state.isMe(m.name), isMentioned = undefined) {
   if (isSeen(m.id) || (isOwn && isEchoOfInFlight(m))) return;
-  receive(m, isLive, isOwn);
+  receive(m, isLive, isOwn, isMentioned);
 }
 
 // --- what the server says
@@ -131,7 +146,7 @@ const ON = {
     state.setPeople(w.users);
     state.setRoom(w.room);
     setCount(w.count);
-    for (const m of w.history) onMessage(m, isWelcomed, m.own === true);
+    for (const m of w.history) onMessage(m, isWelcomed, m.own === true, m.mentioned === true);
     lastId = w.history.at(-1)?.id ?? lastId;
     isWelcomed = true;
     hideScreen();

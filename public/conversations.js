@@ -75,6 +75,7 @@ export function renderBadges() {
     total += c.unread;
     if (c.key !== state.active) elsewhere += c.unread;
     setBadge($('[data-badge]', views.get(c.key).button), c.unread);
+    setBadge($('[data-mention-badge]', views.get(c.key).button), c.mentions, 'mentionsOfYou');
   }
   setBadge(ui.totalBadge, elsewhere);
   const title = toRoomTitle(state.room);

@@ -26,10 +26,10 @@ export function addTag(el, key) {
   el.after(tag);
 }
 
-export function setBadge(badge, count) {
+export function setBadge(badge, count, key = 'unread') {
   badge.hidden = !count;
   badge.firstElementChild.textContent = count > 99 ? '99+' : String(count);
-  setText(badge.lastElementChild, 'unread', { count: String(count) });
+  setText(badge.lastElementChild, key, { count: String(count) });
 }
 
 function toClock(ts) {

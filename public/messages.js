@@ -5,17 +5,20 @@ import { $, addTag, clone, setText, setTime, toast } from './dom.js';
 import { append, lastLine, linesOf } from './conversations.js';
 import { GROUP, state, toKey } from './state.js';
 
-const ERRORS = ['rate_limited', 'not_online', 'too_long', 'empty', 'invalid_message', 'timeout', 'muted', 'bad_image', 'too_large'];
+const ERRORS = [
+  'rate_limited', 'not_online', 'too_long', 'empty', 'invalid_message', 'timeout', 'muted', 'bad_image', 'too_large', 'not_found', 'not_allowed',
+];
 const RECALL_MS = 2 * 60_000; // as the server allows
 const GROUP_MS = 3 * 60_000; // one person's messages this close together show as one run (one name, one avatar)
 const LINK_RE = /\bhttps?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]}'’”]/giu; // ends before trailing punctuation
 const ONLY_EMOJI_RE = /^(?:\p{Extended_Pictographic}(?:\p{Emoji_Modifier}|\uFE0F|\u200D\p{Extended_Pictographic})*\s*){1,3}$/u;
 
-/** The text with its http(s) links made links: DOM nodes only, so nothing in it is ever read as HTML. */
-function fillText(el, content) {
+/** The text with its http(s) links made links and its mentions marked: DOM nodes only, so nothing in it is
+ * ever read as HTML. */
+function fillText(el, content, mentioned) {
   let at = 0;
   for (const match of content.matchAll(LINK_RE)) {
-    el.append(content.slice(at, match.index));
+    appendMentions(el, content.slice(at, match.index), mentioned);
     const a = document.createElement('a');
     a.href = match[0];
     a.textContent = match[0];
@@ -24,7 +27,34 @@ function fillText(el, content) {
     el.append(a);
     at = match.index + match[0].length;
   }
-  el.append(content.slice(at));
+  appendMentions(el, content.slice(at), mentioned);
+}
+
+/** `@name` of each person the message mentions (the server checked them), as a highlighted span. */
+function appendMentions(el, text, names) {
+  let at = 0;
+  let i = names.length ? text.indexOf('@') : -1;
+  while (i >= 0) {
+    const name = names.find((n) => text.startsWith(n, i + 1));
+    if (name) {
+      el.append(text.slice(at, i));
+      const span = el.appendChild(document.createElement('span'));
+      span.className = name === 'all' || state.isMe(name) ? 'mention is-me' : 'mention';
+      span.textContent = `@${name}`;
+      at = i + name.length + 1;
+    }
+    i = text.indexOf('@', name ? at : i + 1);
+  }
+  el.append(text.slice(at));
+}
+
+/** What a reply shows of its original: who and the start of what they wrote, or that it was taken back. */
+function fillQuote(el, quote) {
+  el.hidden = false;
+  el.dataset.quote = quote.id;
+  if (quote.gone) setText(el, 'quoteGone');
+  else if (quote.image) setText(el, 'quotePicture', { name: quote.name });
+  else el.textContent = `${quote.name}: ${quote.content}`;
 }
 const seen = new Map(); // message id -> its <li>: catch-up and our own echoes never show twice
 
@@ -39,7 +69,9 @@ function renderMessage(m, isOwn) {
   $('[data-name]', li).textContent = m.name;
   if (m.teacher) addTag($('[data-name]', li), 'teacher');
   const text = $('[data-text]', li);
-  fillText(text, m.content);
+  fillText(text, m.content, [...(m.mentions ?? []), ...(m.mentionsAll ? ['all'] : [])].sort((a, b) => b.length - a.length));
+  if (m.reply) fillQuote($('[data-quote]', li), m.reply);
+  $('[data-reply]', li).hidden = !m.id;
   text.classList.toggle('only-emoji', ONLY_EMOJI_RE.test(m.content));
   if (isOwn) setText($('[data-who]', li), 'youSaid'); // own messages show no name: a screen reader still says whose
   li.dataset.from = toKey(m.name);
@@ -52,33 +84,41 @@ function renderMessage(m, isOwn) {
   return li;
 }
 
+/** Live, a message mentions me if it names my nickname (held by one person online) or everyone. */
+export const isMentionOfMe = (m) => m.mentionsAll === true || (m.mentions ?? []).some((n) => state.isMe(n));
+
 /** A message from the server, in the conversation it belongs to: the group, or the partner of a private one.
- * Live, the nickname tells whether it is ours (one person online holds it); in history the server says
- * so by session, as someone who had this nickname before is not us. */
-export function receive(m, isLive, isOwn = state.isMe(m.name)) {
+ * Live, the nickname tells whether it is ours or mentions us (one person online holds it); in history the
+ * server says so by session, as someone who had this nickname before is not us. */
+export function receive(m, isLive, isOwn = state.isMe(m.name), isMentioned = !isOwn && isMentionOfMe(m)) {
   if (seen.has(m.id)) return;
   const partner = m.to === undefined ? null : isOwn ? m.to : m.name;
   const c = state.conversation(partner, isOwn ? state.people.get(toKey(partner ?? ''))?.avatar : m.avatar);
   const li = renderMessage(m, isOwn);
+  li.classList.toggle('mentions-me', isMentioned);
   seen.set(m.id, li);
   if (isOwn) offerRecall(li, m.ts);
   state.stopTyping(c, m.name);
   appendMessage(c, li);
-  if (isLive && !isOwn) state.countUnread(c);
-  if (isLive && !isOwn && partner !== null) tellPrivate(c, m.name);
+  if (!isLive || isOwn) return;
+  state.countUnread(c);
+  if (isMentioned) state.countMention(c);
+  if (partner !== null) tell(c, 'privateFrom', m.name);
+  else if (isMentioned) tell(c, 'mentionedBy', m.name);
 }
 
-/** A private message while I look elsewhere (another conversation, another tab): a toast, a sound, a vibration. */
-function tellPrivate(c, name) {
+/** What is addressed to me while I look elsewhere (another conversation, another tab): a toast, a sound, a vibration. */
+function tell(c, key, name) {
   if (c.key === state.active && !document.hidden) return;
-  toast('privateFrom', { name });
+  toast(key, { name });
   import('./notify.js').then((notify) => notify.ring(), () => {});
 }
 
 /** Our own message as written, before the server has it: `item` gets its element (and a progress bar for a picture). */
 export function showOwn(item, c) {
   const url = item.image && URL.createObjectURL(item.image);
-  item.el = renderMessage({ name: state.me.name, avatar: state.me.avatar, content: item.content, image: url, ts: Date.now() }, true);
+  const { content, reply, mentions, mentionsAll } = item;
+  item.el = renderMessage({ name: state.me.name, avatar: state.me.avatar, content, image: url, ts: Date.now(), reply, mentions, mentionsAll }, true);
   if (item.image) item.progress = $('[data-text]', item.el).appendChild(document.createElement('progress'));
   item.el.dataset.cid = item.cid;
   showOwnState(item);
@@ -119,6 +159,7 @@ export function confirmOwn(item, ack) {
   item.progress?.remove();
   seen.set(ack.id, item.el);
   item.el.dataset.id = ack.id;
+  $('[data-reply]', item.el).hidden = false;
   setTime(item.el, ack.ts);
   item.state = 'sent';
   showOwnState(item);
@@ -143,6 +184,23 @@ export function recalled({ id, name }) {
   else setText(line, 'recalled', { name });
   li.replaceWith(line);
   seen.set(id, line);
+  for (const quote of document.querySelectorAll(`[data-quote="${CSS.escape(id)}"]`)) setText(quote, 'quoteGone');
+}
+
+/** What the reply composer shows of the message `li`, from the message on screen. */
+export function toQuoteOf(li) {
+  const image = !!$('.pic', li);
+  return { id: li.dataset.id, name: $('[data-name]', li).textContent, content: image ? '' : $('[data-text]', li).textContent, image };
+}
+
+/** Tapping a quote: its original, scrolled to and lit up for a moment, if it is still on the page. */
+export function showOriginal(id) {
+  const li = seen.get(id);
+  if (!li?.isConnected || !li.matches('.msg')) return toast('quoteNotHere');
+  li.scrollIntoView({ block: 'center', behavior: 'smooth' });
+  li.classList.remove('flash');
+  void li.offsetWidth; // restarts the animation
+  li.classList.add('flash');
 }
 
 export function notice(key, name) {

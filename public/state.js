@@ -1,6 +1,7 @@
 // The chat page's state owner: who I am, the room, the people online and the conversations. Views never
 // change it behind its back; they call its methods and redraw on the events it dispatches:
-// `me`, `room`, `people`, `conversation` (detail: the conversation), `active`, `unread`, `typing` (detail: the conversation).
+// `me`, `room`, `people`, `conversation` (detail: the conversation), `active`, `unread`, `typing` (detail: the
+// conversation), `reply` (the message the next one answers, or null).
 export const GROUP = 'group'; // private conversations are keyed '@' + the partner's name key, so no name collides
 export const DEFAULT_ROOM = 'main';
 const TYPING_SHOWN_MS = 3000; // someone's indicator lasts this long after their last event
@@ -12,8 +13,9 @@ class ChatState extends EventTarget {
   me = { name: '', avatar: 'cat', teacher: false };
   room = { id: DEFAULT_ROOM, title: '', quiet: false, muted: [], kicked: [], pinned: null };
   people = new Map(); // name key -> { name, avatar, teacher? }
-  convs = new Map(); // key -> { key, name, avatar, unread, typers: Map(name key -> { name, timer }) }
+  convs = new Map(); // key -> { key, name, avatar, unread, mentions, typers: Map(name key -> { name, timer }) }
   active = GROUP;
+  reply = null; // { id, name, content, image? }: what the next message of the active conversation answers
 
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
   on(type, listener) { this.addEventListener(type, (event) => listener(event.detail)); }
@@ -58,7 +60,7 @@ class ChatState extends EventTarget {
   conversation(name, avatar) {
     const key = toConvKey(name);
     let c = this.convs.get(key);
-    if (!c) this.convs.set(key, (c = { key, name, avatar, unread: 0, typers: new Map() }));
+    if (!c) this.convs.set(key, (c = { key, name, avatar, unread: 0, mentions: 0, typers: new Map() }));
     if (avatar) c.avatar = avatar;
     this.emit('conversation', c);
     return c;
@@ -72,8 +74,9 @@ class ChatState extends EventTarget {
 
   open(key) {
     const c = this.convs.get(key) ?? this.convs.get(GROUP);
+    if (c.key !== this.active) this.setReply(null); // a reply belongs to its conversation
     this.active = c.key;
-    c.unread = 0;
+    c.unread = c.mentions = 0;
     this.emit('active', c);
     this.emit('unread');
   }
@@ -85,14 +88,37 @@ class ChatState extends EventTarget {
     this.emit('unread');
   }
 
+  /** One more message that mentions me, counted apart (a badge of its own), unless I am looking. */
+  countMention(c) {
+    if (c.key === this.active && !document.hidden) return;
+    c.mentions++;
+    this.emit('unread');
+  }
+
   readActive() {
-    if (!document.hidden) this.activeConv.unread = 0;
+    if (!document.hidden) this.activeConv.unread = this.activeConv.mentions = 0;
     this.emit('unread');
   }
 
   clearUnread(c) {
-    c.unread = 0;
+    c.unread = c.mentions = 0;
     this.emit('unread');
+  }
+
+  setReply(quote) {
+    this.reply = quote;
+    this.emit('reply', quote);
+  }
+
+  /** Whom `content` mentions: at each @, the longest name of someone online (not me), and @all for the teacher. */
+  mentionsIn(content) {
+    const names = [...this.people.values()].map((p) => p.name).filter((n) => !this.isMe(n)).sort((a, b) => b.length - a.length);
+    const found = new Set();
+    for (let at = content.indexOf('@'); at >= 0; at = content.indexOf('@', at + 1)) {
+      const name = names.find((n) => content.startsWith(n, at + 1));
+      if (name) found.add(name);
+    }
+    return { mentions: [...found], mentionsAll: this.me.teacher && /(^|\s)@all\b/.test(content) };
   }
 
   typing(c, name) {

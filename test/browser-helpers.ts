@@ -82,6 +82,19 @@ export async function ready(page: Page) {
   await page.locator('[data-banner]').waitFor({ state: 'hidden' });
 }
 
+/** The teacher signs in from the login page with the teacher link (answering any prompt with `answers`). */
+export async function teacherJoins({ server, newPage }: Chat, answers: string[] = []) {
+  const page = await newPage();
+  page.on('dialog', (dialog) => dialog.accept(answers.shift()));
+  await page.goto(`${server.url}/#teacher=${server.chat.teacherKey}`);
+  await page.getByLabel('Nickname').fill('Ms Li');
+  await page.locator('label', { has: page.locator('input[value="owl"]') }).click();
+  await page.getByRole('button', { name: 'Join the chat' }).click();
+  await ready(page);
+  await page.locator('[data-teacher-bar]').waitFor();
+  return page;
+}
+
 /** Types `text` into the composer and presses Enter. */
 export async function say(page: Page, text: string) {
   await page.locator('#content').fill(text);

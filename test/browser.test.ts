@@ -7,7 +7,9 @@ import * as assert from 'uvu/assert';
 import type { Locator, Page } from 'playwright-core';
 import { createChatServer } from '../server.ts';
 import { sleep, welcomed } from './helpers.ts';
-import { browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, SHOTS_DIR, stopServer, textOf, until, withChat, type Chat } from './browser-helpers.ts';
+import {
+  browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, SHOTS_DIR, stopServer, teacherJoins, textOf, until, withChat, type Chat,
+} from './browser-helpers.ts';
 
 if (!hasChromium) {
   if (process.env.CI) {
@@ -679,18 +681,6 @@ layout.run();
 // ---
 
 /** The teacher: the link from the terminal, then the login form. Dialogs (confirm, prompt) are answered from `answers`. */
-async function teacherJoins({ server, newPage }: Chat, answers: string[] = []) {
-  const page = await newPage();
-  page.on('dialog', (dialog) => dialog.accept(answers.shift()));
-  await page.goto(`${server.url}/#teacher=${server.chat.teacherKey}`);
-  await page.getByLabel('Nickname').fill('Ms Li');
-  await page.locator('label', { has: page.locator('input[value="owl"]') }).click();
-  await page.getByRole('button', { name: 'Join the chat' }).click();
-  await ready(page);
-  await page.locator('[data-teacher-bar]').waitFor();
-  return page;
-}
-
 /** A message written as the mute came (the composer not yet disabled): the server has the last word. */
 async function writeAnyway(page: Page, text: string) {
   await page.locator('#content').evaluate((el: HTMLTextAreaElement) => { el.disabled = false; });
