@@ -3,10 +3,9 @@
 // sent one at a time in the order written, each retried under its cid so the server never delivers it twice.
 import { io } from '/socket.io/socket.io.esm.min.js';
 import { DEFAULT_ROOM, getLang, store, tabStore } from './i18n.js';
-import { isBannerShown, setBanner } from './dom.js';
+import { $, isBannerShown, setBanner } from './dom.js';
 import { announce, clearGroup, confirmOwn, isSeen, markSeen, notice, recalled, receive, showOwn, showOwnState } from './messages.js';
 import { setCount } from './people.js';
-import { hideScreen, isScreenShown, showScreen } from './screens.js';
 import { GROUP, state, toConvKey, toKey } from './state.js';
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -17,6 +16,7 @@ const outbox = []; // own messages not acknowledged yet, in the order they were 
 let inFlight = null; // { item }: one message at a time keeps the order; a new object per attempt
 let lastId; // the newest message we have, for catch-up after a reconnect
 let isWelcomed = false;
+const screen = $('[data-refused]');
 
 // Stored per room (a student may be in two classes' chats), the session per nickname too. Room ids have no dot.
 const sessionKey = () => `chat.session.${state.room.id}.${toKey(state.me.name)}`;
@@ -194,6 +194,18 @@ const ON = {
     showScreen(err.message, err.data?.message);
   },
 };
+
+// --- the screen over the chat: shown at once (the page stops retrying), its words loaded on demand
+
+const isScreenShown = () => !screen.hidden;
+const hideScreen = () => { screen.hidden = true; };
+
+function showScreen(code, sentence) {
+  setBanner(null);
+  screen.hidden = false;
+  $('[data-refused-text]', screen).textContent = sentence ?? ''; // until screens.js has said it better
+  import('./screens.js').then((screens) => screens.fillScreen(code, sentence), () => {});
+}
 
 export function connect() {
   for (const [event, handler] of Object.entries(ON)) socket.on(event, handler);

@@ -5,6 +5,11 @@ const TOAST_MS = 4000;
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
+/** The stylesheet of a module loaded on demand (the first load carries only what everyone sees). */
+export function loadStyle(href) {
+  if (!$(`link[href="${href}"]`)) document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href }));
+}
+
 export function clone(id) {
   const el = document.getElementById(id).content.firstElementChild.cloneNode(true);
   translate(el);

@@ -1,5 +1,9 @@
 // A small built-in emoji picker: a toggle button, a panel of buttons, insertion at the caret. Loaded the
-// first time the toggle is pressed, so a page that never opens it never downloads it.
+// first time the toggle is pressed, so a page that never opens it never downloads it (nor its stylesheet).
+import { loadStyle } from './dom.js';
+
+loadStyle('emoji.css');
+
 const EMOJI = [
   '😀', '😂', '😊', '😍', '🥰', '😎', '🤩', '🥳', '😇', '🤗', '🤔', '😅', '😮', '🙄', '😴', '😭', '😡', '🙈',
   '👍', '👎', '👏', '🙌', '🙏', '💪', '👋', '✌️', '👌', '❤️', '💔', '🔥', '⭐', '🎉', '💯', '✅', '❌', '❓',

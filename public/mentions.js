@@ -1,8 +1,10 @@
 // The @ picker: an @ typed in the group offers the people online whose names match what follows it (and
 // everyone, for the teacher); picking one writes `@Name `. Loaded the first time someone types an @ there.
 import { avatarUrl, t } from './i18n.js';
-import { $, clone, setText } from './dom.js';
+import { $, clone, loadStyle, setText } from './dom.js';
 import { GROUP, state, toKey } from './state.js';
+
+loadStyle('mentions.css');
 
 const MAX_SHOWN = 8;
 const QUERY_RE = /(^|\s)@([^\s@]*)$/;

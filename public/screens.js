@@ -1,8 +1,9 @@
 // The screen that covers the chat when this page cannot (or may no longer) take part: a refusal at the door,
 // a removal by the teacher, a class that is gone. It says why and offers the one next step that can work:
 // a link (`link`, to `href` or back to the login page) or a button (`action`, a data-action of chat.js).
+// connection.js shows the screen at once and loads this module to fill it: few pages ever need it.
 import { roomParams } from './i18n.js';
-import { $, setBanner, setText } from './dom.js';
+import { $, setText } from './dom.js';
 import { state } from './state.js';
 
 const SCREENS = {
@@ -20,13 +21,9 @@ const ui = {
   link: $('[data-back]'), button: $('[data-refused] button'),
 };
 
-export const isScreenShown = () => !ui.screen.hidden;
-
 /** `sentence`: the server's own words for the refusal (in the page's language), for codes without our own. */
-export function showScreen(code, sentence) {
+export function fillScreen(code, sentence) {
   const screen = SCREENS[code] ?? {};
-  setBanner(null);
-  ui.screen.hidden = false;
   if (screen.text) setText(ui.text, screen.text);
   else {
     delete ui.text.dataset.i18n;
@@ -43,9 +40,5 @@ export function showScreen(code, sentence) {
     ui.button.dataset.action = screen.action;
     setText(ui.button, screen.label);
   }
-  (screen.action ? ui.button : ui.link).focus();
-}
-
-export function hideScreen() {
-  ui.screen.hidden = true;
+  if (!ui.screen.hidden) (screen.action ? ui.button : ui.link).focus();
 }

@@ -2,9 +2,9 @@
 // button, a tap beside the picture, or the Back button (a phone's habit): opening it adds a history entry.
 // Loaded the first time a picture is tapped.
 import { t, translate } from './i18n.js';
+import { loadStyle } from './dom.js';
 
-const style = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: 'viewer.css' });
-document.head.append(style);
+loadStyle('viewer.css');
 
 const dialog = Object.assign(document.createElement('dialog'), { className: 'viewer' });
 const close = Object.assign(document.createElement('button'), { className: 'viewer-close', type: 'button' });

@@ -2,7 +2,7 @@
 // pages, and the screens for a class that does not exist, a teacher link no longer valid, a class closed.
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
-import { browserSuite, message, PHONE, ready, say, screenshot, textOf, until, withChat, type Chat } from './browser-helpers.ts';
+import { browserSuite, message, PHONE, ready, say, screenshot, switchLanguage, textOf, until, withChat, type Chat } from './browser-helpers.ts';
 import { sleep } from './helpers.ts';
 
 type RoomInfo = { id: string; title: string; teacherKey: string; url: string; teacherUrl: string };
@@ -42,7 +42,7 @@ const admin = browserSuite('admin page');
 
 admin('creates a room; two students chat in it, and nothing reaches the default room', () => withChat({}, async (c) => {
   const page = await openAdmin(c);
-  assert.is(page.url(), `${c.server.url}/admin`, 'the key leaves the address bar at once');
+  await page.waitForURL(`${c.server.url}/admin`); // the key leaves the address bar as the page starts (else this times out)
   assert.is(await page.evaluate(() => sessionStorage.getItem('adminKey')), c.server.chat.teacherKey);
   assert.not.match(await page.evaluate(() => JSON.stringify(localStorage)), c.server.chat.teacherKey, 'never in localStorage');
   await card(page, 'main').waitFor();
@@ -138,9 +138,9 @@ rooms('the login page of an unknown class says so, without a form; a known one s
     assert.is(await textOf(page, '[data-no-room]'), 'This class does not exist.');
     assert.ok(await page.locator('[data-login]').isHidden(), 'no form');
   }
-  await page.locator('[data-lang]').selectOption('zh');
+  await switchLanguage(page, 'zh');
   assert.is(await textOf(page, '[data-no-room]'), '这个班级不存在。');
-  await page.locator('[data-lang]').selectOption('en');
+  await switchLanguage(page, 'en');
 
   await createRoom(c, { title: '7B Maths', id: '7b' });
   await page.goto(`${c.server.url}/?room=7B`); // as typed on a phone

@@ -95,6 +95,12 @@ export async function teacherJoins({ server, newPage }: Chat, answers: string[] 
   return page;
 }
 
+/** Picks a language in the page's switch, and waits until the page is in it (its dictionary loads on demand). */
+export async function switchLanguage(page: Page, lang: 'en' | 'zh') {
+  await page.locator('[data-lang]').selectOption(lang);
+  await page.waitForFunction((tag) => document.documentElement.lang === tag, lang === 'zh' ? 'zh-CN' : 'en');
+}
+
 /** Types `text` into the composer and presses Enter. */
 export async function say(page: Page, text: string) {
   await page.locator('#content').fill(text);

@@ -8,7 +8,7 @@ import type { Locator, Page } from 'playwright-core';
 import { createChatServer } from '../server.ts';
 import { sleep, welcomed } from './helpers.ts';
 import {
-  browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, SHOTS_DIR, stopServer, teacherJoins, textOf, until, withChat, type Chat,
+  browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, SHOTS_DIR, stopServer, switchLanguage, teacherJoins, textOf, until, withChat, type Chat,
 } from './browser-helpers.ts';
 
 if (!hasChromium) {
@@ -39,6 +39,7 @@ const login = browserSuite('login page');
 login('the form takes nickname and avatar to the chat through the query string, and is remembered', () => withChat({}, async ({ server, newPage }) => {
   const page = await newPage();
   await page.goto(`${server.url}/`);
+  await page.locator('input[name="avatar"]').nth(9).waitFor({ state: 'attached' }); // drawn once the strings are in
   assert.is(await page.locator('input[name="avatar"]').count(), 10);
   await page.getByLabel('Nickname').fill('Alice');
   await page.locator('label', { has: page.locator('input[value="fox"]') }).click();
@@ -50,8 +51,8 @@ login('the form takes nickname and avatar to the chat through the query string, 
   assert.match(await page.locator('[data-me-avatar]').getAttribute('src') ?? '', /fox\.svg$/);
 
   await page.goto(`${server.url}/`);
+  await page.locator('input[value="fox"]:checked').waitFor({ state: 'attached' });
   assert.is(await page.getByLabel('Nickname').inputValue(), 'Alice');
-  assert.ok(await page.locator('input[value="fox"]').isChecked());
 }));
 
 login('the phone layout of the login page fits the screen', () => withChat({}, async ({ server, newPage }) => {
@@ -81,7 +82,7 @@ login('a nickname is counted in characters like the server: 24 emoji go in, 25 a
   await page.locator('button[type="submit"]').click();
   assert.is(await field.evaluate((el: HTMLInputElement) => el.validationMessage), '太长了：最多 24 个字符（一个表情算一个字符）。');
   assert.match(page.url(), /\/$/, 'still on the login page');
-  await page.locator('[data-lang]').selectOption('en');
+  await switchLanguage(page, 'en');
   assert.match(await field.evaluate((el: HTMLInputElement) => el.validationMessage), 'at most 24 characters');
 
   await field.press('Backspace');
@@ -540,7 +541,7 @@ composer('the pill counts the messages that came below the reader, in the page\'
   bot.emit('textmsg', { content: 'below 2' });
   bot.emit('textmsg', { content: 'below 3' });
   await until('three', async () => (await textOf(alice, '[data-action="bottom"]')) === '3 new messages ↓');
-  await alice.locator('[data-lang]').selectOption('zh');
+  await switchLanguage(alice, 'zh');
   assert.is(await textOf(alice, '[data-action="bottom"]'), '3 条新消息 ↓');
   await pill.click();
   assert.ok(await pill.isHidden());
@@ -560,7 +561,7 @@ language('Chinese from the browser language, switchable, remembered; refusals in
   assert.is(await textOf(alice, '.send'), '发送');
   assert.is(await alice.getAttribute('html', 'lang'), 'zh-CN');
   await screenshot(alice, 'chat-zh');
-  await alice.locator('[data-lang]').selectOption('en');
+  await switchLanguage(alice, 'en');
   assert.is(await textOf(alice, '.send'), 'Send');
   await alice.reload();
   await ready(alice);
@@ -581,13 +582,13 @@ language('a switch redoes the labels of own messages (sent stays sent) and the t
   const mine = await message(alice, 'labelled');
   await until('sent', async () => (await stateOf(mine)) === 'sent');
   assert.is(await textOf(alice, '.log:not([hidden]) [data-state-label]'), 'Sent');
-  await alice.locator('[data-lang]').selectOption('zh');
+  await switchLanguage(alice, 'zh');
   assert.is(await stateOf(mine), 'sent');
   assert.is(await mine.locator('[data-state-label]').textContent(), '已发送');
   const [shown, expected] = await mine.locator('time').evaluate((el: HTMLTimeElement) => [el.textContent,
     new Date(el.dateTime).toLocaleString('zh-CN', { hour: 'numeric', minute: '2-digit' })]);
   assert.is(shown, expected, 'the time in the Chinese locale');
-  await alice.locator('[data-lang]').selectOption('en');
+  await switchLanguage(alice, 'en');
   assert.is(await mine.locator('[data-state-label]').textContent(), 'Sent');
   assert.match(await mine.locator('time').textContent() ?? '', /AM|PM/);
 }));
@@ -699,7 +700,7 @@ teaching('the teacher link: the key stays in the tab, leaves the address bar, an
   const sam = await c.join('Sam');
   const page = await c.newPage();
   await page.goto(`${c.server.url}/#teacher=${c.server.chat.teacherKey}`);
-  assert.is(page.url(), `${c.server.url}/`, 'the key is gone from the address bar');
+  await page.waitForURL(`${c.server.url}/`); // the key is gone from the address bar (else this times out)
   assert.is(await textOf(page, '[data-teacher-note]'), 'You are signing in as the teacher');
   assert.is(await page.evaluate(() => sessionStorage.getItem('teacherKey.main')), c.server.chat.teacherKey, 'kept for the default room');
   await page.getByLabel('Nickname').fill('Ms Li');
@@ -741,9 +742,9 @@ teaching('mute and quiet mode: the student is told, cannot write, a refused send
   const refusedPic = pictures(sam).locator('xpath=ancestor::li[1]');
   await until('the picture is refused too', async () => (await stateOf(refusedPic)) === 'failed');
   assert.match(await refusedPic.textContent() ?? '', 'Not sent: muted by the teacher');
-  await sam.locator('[data-lang]').selectOption('zh');
+  await switchLanguage(sam, 'zh');
   assert.is(await refusedMsg.locator('[data-state-label]').textContent(), '发送失败：已被老师禁言');
-  await sam.locator('[data-lang]').selectOption('en');
+  await switchLanguage(sam, 'en');
 
   await onPerson(teacher, 'Sam', 'Unmute');
   await sam.locator('[data-room-note]').waitFor({ state: 'hidden' });
@@ -975,9 +976,17 @@ budget('each page\'s first load (HTML, CSS, JS) stays under 80 KB uncompressed (
   }
 });
 
-budget('the chat page loads the teacher tools, pictures and the emoji picker only on demand', () => {
+budget('the chat page loads what few people use only on demand: teacher tools, pictures, pickers, the viewer, screens, a second language', () => {
   const files = firstLoad('chat.html');
-  for (const lazy of ['teacher.js', 'pictures.js', 'emoji.js']) assert.not.ok(files.has(lazy), `${lazy} is not in the first load`);
+  for (const lazy of ['teacher.js', 'pictures.js', 'emoji.js', 'mentions.js', 'viewer.js', 'screens.js', 'notify.js', 'strings-en.js', 'strings-zh.js']) {
+    assert.not.ok(files.has(lazy), `${lazy} is not in the first load`);
+  }
+  for (const css of ['emoji.css', 'mentions.css', 'viewer.css', 'login.css']) assert.not.ok(readPublic('chat.html').includes(css), `${css} is not linked`);
+});
+
+budget('every language has every string', async () => {
+  const keys = async (lang: string) => Object.keys((await import(new URL(`strings-${lang}.js`, PUBLIC).href)).default).sort();
+  assert.equal(await keys('zh'), await keys('en'));
 });
 
 budget('the chat page preloads its whole first load at once (the Socket.IO client too), and nothing loaded on demand', () => {
@@ -1004,13 +1013,17 @@ budget.run();
 
 const wire = browserSuite('page over the wire');
 
-// The issue's budget is 40 KB. Over plain HTTP (a LAN address) browsers take gzip only, not Brotli, and the first
-// load is about 45 KB with its response headers (the Socket.IO client alone is 13 KB, both languages' strings 5.7 KB):
-// this holds it there until the page is lighter. Over HTTPS (Brotli) the same files are about 39 KB.
-const FIRST_LOAD_LIMIT = 46 * 1024;
+// The issue's budget: 40 KB, response headers counted. Over plain HTTP (a LAN address) browsers take gzip only,
+// not Brotli; scripts and stylesheets are minified in memory (static-files.ts). Each language loads its own strings.
+const FIRST_LOAD_LIMIT = 40 * 1024;
 
-wire('the chat page\'s first load (HTML, CSS, JS, the Socket.IO client) is compressed, and at most 46 KB over plain HTTP', () => withChat({}, async (c) => {
-  const page = await c.newPage();
+wire('the chat page\'s first load (HTML, CSS, JS, the Socket.IO client) is compressed, and at most 40 KB over plain HTTP, in either language', () => withChat({}, async (c) => {
+  for (const locale of ['en-US', 'zh-CN']) await firstLoadFits(c, locale);
+}));
+
+async function firstLoadFits(c: Chat, locale: string) {
+  const page = await c.newPage({ locale });
+  const name = `Ann-${locale}`;
   const loads: Promise<{ url: string; bytes: number; encoding?: string }>[] = [];
   page.on('requestfinished', (request) => {
     if (!['document', 'stylesheet', 'script'].includes(request.resourceType())) return;
@@ -1018,13 +1031,29 @@ wire('the chat page\'s first load (HTML, CSS, JS, the Socket.IO client) is compr
       url: request.url(), bytes: sizes.responseHeadersSize + sizes.responseBodySize, encoding: response?.headers()['content-encoding'],
     })));
   });
-  await page.goto(`${c.server.url}/chat.html?name=Ann&avatar=cat`);
+  await page.goto(`${c.server.url}/chat.html?name=${name}&avatar=cat`);
   await ready(page);
   const all = await Promise.all(loads);
   const total = all.reduce((sum, l) => sum + l.bytes, 0);
   assert.ok(all.some((l) => l.url.endsWith('/socket.io/socket.io.esm.min.js')), 'the Socket.IO client is counted');
   for (const l of all) assert.ok(l.encoding === 'br' || l.encoding === 'gzip', `${l.url} is compressed (${l.encoding})`);
-  assert.ok(total <= FIRST_LOAD_LIMIT, `${total} bytes: ${all.map((l) => `${l.url.split('/').pop()} ${l.bytes}`).join(', ')}`);
+  assert.ok(all.some((l) => l.url.endsWith(locale === 'zh-CN' ? '/strings-zh.js' : '/strings-en.js')), 'the reader\'s language is counted');
+  assert.ok(total <= FIRST_LOAD_LIMIT, `${locale}: ${total} bytes: ${all.map((l) => `${l.url.split('/').pop()} ${l.bytes}`).join(', ')}`);
+}
+
+wire('scripts and stylesheets are sent minified, with a source map that gives back the file as written', () => withChat({}, async (c) => {
+  for (const file of ['messages.js', 'chat.css']) {
+    const res = await fetch(`${c.server.url}/${file}`);
+    const sent = await res.text();
+    const written = readPublic(file);
+    assert.ok(sent.length < written.length * 0.85, `${file}: ${sent.length} bytes sent of ${written.length}`);
+    assert.ok(sent.trimEnd().endsWith(`sourceMappingURL=${file}.map${file.endsWith('.css') ? ' */' : ''}`));
+    const map = await (await fetch(`${c.server.url}/${file}.map`)).json();
+    assert.equal(map.sourcesContent, [written]);
+  }
+  const page = await c.newPage();
+  await page.goto(`${c.server.url}/chat.html?name=Ann&avatar=cat`);
+  await ready(page); // the minified page works (as every browser test shows)
 }));
 
 wire.run();
