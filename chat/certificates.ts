@@ -17,10 +17,11 @@ const CA_DAYS = 3650;
 const LEAF_DAYS = 397; // browsers refuse server certificates that live longer
 const RENEW_DAYS = 30; // a leaf with less left is made again
 const LOCAL_NAMES = ['localhost', '127.0.0.1', '::1'];
-export const CA_NAME = 'Classroom chat CA';
+const CA_NAME = 'Classroom chat CA';
 
 export interface Certificates {
   key: string; cert: string; ca: string; // PEM: the leaf's private key and certificate, the CA's certificate
+  caName: string; // as a device lists it: "Classroom chat CA (<this machine's name>)"
   isNew: boolean; // the leaf was made now
   isNewCa: boolean; // the CA too: devices must trust it (again)
 }
@@ -39,7 +40,7 @@ export async function loadCertificates(dataDir: string, addresses: string[]): Pr
   const ca = isNewCa ? await save(await makeCa(), files.ca, files.caKey) : known;
   const old = readPair(files.cert, files.key);
   const leaf = old && isLeafFor(old.cert, ca.cert, names) ? old : await save(await makeLeaf(ca, names), files.cert, files.key);
-  return { key: leaf.keyPem, cert: leaf.certPem, ca: ca.certPem, isNew: leaf !== old, isNewCa };
+  return { key: leaf.keyPem, cert: leaf.certPem, ca: ca.certPem, caName: ca.cert.subject.replace(/^CN=/, ''), isNew: leaf !== old, isNewCa };
 }
 
 /** A certificate and its key from disk, or null when either is missing, unreadable or they do not match. */
