@@ -7,12 +7,12 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { io as ioClient } from 'socket.io-client';
 import { loadCertificates } from '../chat/certificates.ts';
 import { lanAddresses } from '../chat/join-page.ts';
-import type { ChatOptions } from '../server.ts';
 import { startServer, tempDir, waitFor, welcomed, say, type Client, type TestServer } from './helpers.ts';
 
 const LAN = '192.168.50.7';
@@ -45,14 +45,13 @@ function get(port: number, path: string, { ca, host = '127.0.0.1' }: { ca?: stri
   });
 }
 
+const httpsPortOf = (s: TestServer) => (s.chat.httpsServer!.address() as AddressInfo).port;
+const caOf = (s: TestServer) => fs.readFileSync(join(s.dataDir, 'tls', 'ca.crt'), 'utf8');
+
 /** A real server with HTTPS on an ephemeral port beside the plain one, always closed. */
-async function withHttps(body: (s: TestServer, httpsPort: number, ca: string) => Promise<void>, options: ChatOptions = {}) {
-  const s = await startServer({ rateLimit: false, httpsPort: 0, ...options });
-  try {
-    const address = s.chat.httpsServer!.address();
-    const ca = fs.readFileSync(join(s.dataDir, 'tls', 'ca.crt'), 'utf8');
-    await body(s, typeof address === 'object' && address ? address.port : 0, ca);
-  } finally { await s.close(); }
+async function withHttps(body: (s: TestServer, httpsPort: number, ca: string) => Promise<void>) {
+  const s = await startServer({ rateLimit: false, httpsPort: 0 });
+  try { await body(s, httpsPortOf(s), caOf(s)); } finally { await s.close(); }
 }
 
 // ---
@@ -112,6 +111,18 @@ certificates('a changed address list gets a new leaf by the same CA; a key that 
   assert.is(fs.readFileSync(join(dir, 'tls', 'server.key'), 'utf8'), mended.key);
 }));
 
+certificates('a leaf with less than 30 days left is made again at start, by the same CA', () => inTempDir(async (dir) => {
+  const first = await loadCertificates(dir, [LAN]);
+  const realNow = Date.now;
+  Date.now = () => realNow() + 370 * DAY_MS; // a start a year and a week later
+  try {
+    const later = await loadCertificates(dir, [LAN]);
+    assert.ok(later.isNew && !later.isNewCa);
+    assert.is(later.ca, first.ca);
+    assert.ok(Date.parse(new X509Certificate(later.cert).validTo) > realNow() + 700 * DAY_MS, 'good for another 397 days');
+  } finally { Date.now = realNow; }
+}));
+
 certificates.run();
 
 // ---
@@ -158,10 +169,8 @@ server('made once: a second start on the same DATA_DIR serves the same CA and th
     for (let start = 0; start < 2; start++) {
       const s = await startServer({ rateLimit: false, httpsPort: 0, dataDir });
       try {
-        const address = s.chat.httpsServer!.address();
-        const port = typeof address === 'object' && address ? address.port : 0;
         const ca = (await get(s.port, '/ca.crt')).body;
-        const { peer } = await get(port, '/', { ca });
+        const { peer } = await get(httpsPortOf(s), '/', { ca });
         if (before) assert.equal({ ca, peer }, before);
         before = { ca, peer: peer! };
       } finally { await s.close({ keepData: true }); }
@@ -225,15 +234,15 @@ server('the projector page shows the https addresses, the CA link and the steps 
 
 server('close() closes the HTTPS server too', async () => {
   const s = await startServer({ rateLimit: false, httpsPort: 0 });
-  const https = s.chat.httpsServer!;
-  const socket = ioClient(`https://127.0.0.1:${(https.address() as { port: number }).port}`, {
-    ca: fs.readFileSync(join(s.dataDir, 'tls', 'ca.crt'), 'utf8'), auth: { name: 'Ann' }, forceNew: true, reconnection: false, transports: ['websocket'],
+  const tlsServer = s.chat.httpsServer!;
+  const socket = ioClient(`https://127.0.0.1:${httpsPortOf(s)}`, {
+    ca: caOf(s), auth: { name: 'Ann' }, forceNew: true, reconnection: false, transports: ['websocket'],
   });
   await welcomed(socket);
   const disconnected = new Promise((resolve) => socket.on('disconnect', resolve));
   await s.close();
   await disconnected;
-  assert.not.ok(https.listening);
+  assert.not.ok(tlsServer.listening);
   socket.close();
 });
 
