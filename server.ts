@@ -1,7 +1,9 @@
 // Classroom chat: the one Express + Socket.IO server. HTTP routes, the Socket.IO wiring, and the CLI at the
 // bottom; the chat itself lives in chat/ (one concern per file), its storage behind chat/store.ts.
 import express from 'express';
-import { createServer, ServerResponse, type IncomingMessage } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Server as NetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import fs from 'node:fs';
@@ -14,10 +16,11 @@ import {
 import { HANDLERS } from './chat/events.ts';
 import { compressedStatic } from './chat/static-files.ts';
 import { announce, toMarkdown } from './chat/teacher.ts';
-import { joinPage, lanUrls } from './chat/join-page.ts';
+import { joinPage, lanAddresses, lanUrls, type SecureAddresses } from './chat/join-page.ts';
+import type { Certificates } from './chat/certificates.ts';
 import { createFileStore } from './chat/file-store.ts';
 import { joinCluster } from './chat/cluster.ts';
-import { DEFAULT_RATE, toRateLimit, toRedisAdapter, toTrustProxy } from './chat/settings.ts';
+import { DEFAULT_RATE, toHttpsPort, toRateLimit, toRedisAdapter, toTrustProxy } from './chat/settings.ts';
 import { ROOM_RATE, type Rate } from './chat/rules.ts';
 import { School, type KeyRole } from './chat/school.ts';
 import { LIMITS, type ChatSocket, type Limits, type Room } from './chat/room.ts';
@@ -46,6 +49,7 @@ export interface ChatOptions {
   allowedOrigins?: string[];
   publicUrl?: string; // the address students open when it is not this server's own (a load balancer's)
   trustProxy?: string; // Express's "trust proxy": whose X-Forwarded-For names the client (a load balancer's address)
+  httpsPort?: number; // also serve over TLS on this port (0: any free one), with a certificate of the server's own CA in dataDir/tls
   sessionTtlMs?: number;
   teacherKey?: string; // the server (admin) key
   limits?: Partial<Limits>;
@@ -62,7 +66,9 @@ export function createChatServer(options: ChatOptions = {}) {
   const log = options.log ?? ((line: string) => console.log(line));
   const limits = { ...LIMITS, ...options.limits };
   const node = options.redisUrl ? joinCluster(options.redisUrl, options.redisAdapter, log) : null;
-  const store = node?.store ?? options.store ?? createFileStore(options.dataDir ?? './data', log);
+  const dataDir = options.dataDir ?? './data';
+  const store = node?.store ?? options.store ?? createFileStore(dataDir, log);
+  let certificates: Certificates | null = null; // with HTTPS on, once ready
 
   // ---- HTTP
 
@@ -75,8 +81,11 @@ export function createChatServer(options: ChatOptions = {}) {
     const isUp = !!school && (!node || node.store.redis.status === 'ready');
     res.status(isUp ? 200 : 503).type('text/plain').send(isUp ? 'ok' : 'not ready');
   });
-  app.get('/join', withRoom, (_req, res) => { res.type('html').send(joinPage(res.locals.room, roomUrls(res.locals.room, false))); });
+  app.get('/join', withRoom, (_req, res) => {
+    res.type('html').send(joinPage(res.locals.room, roomUrls(res.locals.room, false), secureAddresses(res.locals.room)));
+  });
   app.get('/join.svg', withRoom, (_req, res) => { res.type('image/svg+xml').send(renderSVG(roomUrls(res.locals.room)[0])); });
+  app.get('/ca.crt', onCaCertificate);
   app.use(compressedStatic(PUBLIC_DIR));
   app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
   app.get('/images/:room/:file', onPicture);
@@ -107,10 +116,24 @@ export function createChatServer(options: ChatOptions = {}) {
     next();
   }
 
+  const roomQuery = (room: Room) => room.id === DEFAULT_ROOM ? '' : `?room=${room.id}`;
+
   function roomUrls(room: Room, withLocalhost = true): string[] {
-    const query = room.id === DEFAULT_ROOM ? '' : `?room=${room.id}`;
-    const bases = options.publicUrl ? [options.publicUrl.replace(/\/*$/, '/')] : lanUrls(boundPort(), { withLocalhost });
-    return bases.map((u) => u + query);
+    const bases = options.publicUrl ? [options.publicUrl.replace(/\/*$/, '/')] : lanUrls(portOf(httpServer), { withLocalhost });
+    return bases.map((u) => u + roomQuery(room));
+  }
+
+  /** A room's https addresses for the projector page: none with HTTPS off, or behind a load balancer (PUBLIC_URL). */
+  function secureAddresses(room: Room): SecureAddresses | undefined {
+    if (!certificates || !httpsServer || options.publicUrl) return undefined;
+    const urls = lanUrls(portOf(httpsServer), { withLocalhost: false, scheme: 'https' });
+    return { urls: urls.map((u) => u + roomQuery(room)), caName: certificates.caName };
+  }
+
+  /** The CA devices trust once for HTTPS: a certificate, public by nature, so over plain HTTP too. */
+  function onCaCertificate(_req: Req, res: Res) {
+    if (!certificates) return res.status(404).type('text/plain').send('Not found');
+    res.attachment('classroom-chat-ca.crt').type('application/x-x509-ca-cert').send(Buffer.from(certificates.ca));
   }
 
   const toRoomInfo = (room: Room) => {
@@ -199,6 +222,7 @@ export function createChatServer(options: ChatOptions = {}) {
   // ---- Socket.IO
 
   const httpServer = createServer(app);
+  const httpsServer = options.httpsPort === undefined ? null : createHttpsServer(); // its listeners are mirrored below, its certificate comes with `ready`
   const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(httpServer, {
     maxHttpBufferSize: MAX_FRAME,
     ...(node && { adapter: node.adapter }),
@@ -213,6 +237,7 @@ export function createChatServer(options: ChatOptions = {}) {
     next();
   });
   io.engine.on('connection', (rawSocket: { request: IncomingMessage | null }) => { rawSocket.request = null; });
+  if (httpsServer) mirror(httpServer, httpsServer);
 
   let school!: School;
   const ready = School.open({
@@ -225,7 +250,15 @@ export function createChatServer(options: ChatOptions = {}) {
     crowd: { online: 0 },
     limits,
     cluster: node?.cluster,
-  }, options.teacherKey).then((opened) => { school = opened; });
+  }, options.teacherKey).then((opened) => { school = opened; }).then(() => httpsServer && loadTls(httpsServer));
+
+  async function loadTls(server: HttpsServer) {
+    const { loadCertificates } = await import('./chat/certificates.ts'); // only with HTTPS on: the X.509 library weighs ~15 MB
+    certificates = await loadCertificates(dataDir, lanAddresses());
+    server.setSecureContext({ key: certificates.key, cert: certificates.cert });
+    if (certificates.isNewCa) log(`HTTPS: made a certificate authority in ${join(dataDir, 'tls')}: each device trusts it once (/ca.crt; the steps are on /join)`);
+    else if (certificates.isNew) log('HTTPS: made a new server certificate for these addresses, by the same authority (nothing to do on the devices)');
+  }
 
   io.use((socket, next) => {
     const auth = isPlainObject(socket.handshake.auth) ? socket.handshake.auth : {};
@@ -279,20 +312,16 @@ export function createChatServer(options: ChatOptions = {}) {
 
   let sweeper: NodeJS.Timeout | undefined;
 
-  function boundPort(): number {
-    const address = httpServer.address();
-    return typeof address === 'object' && address ? address.port : 0;
-  }
-
-  async function listen(port = 0, host = '127.0.0.1'): Promise<{ port: number; host: string }> {
+  /** Listens on `port` (plain HTTP) and, with HTTPS on, on options.httpsPort; both on `host`. */
+  async function listen(port = 0, host = '127.0.0.1'): Promise<{ port: number; host: string; httpsPort?: number }> {
     await ready;
     sweeper ??= setInterval(() => school.sweep(), SWEEP_MS).unref();
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', reject);
-      httpServer.listen(port, host, () => { httpServer.off('error', reject); resolve(); });
-    });
+    await listenOn(httpServer, port, host);
     httpServer.on('error', onServerError);
-    return { port: boundPort(), host };
+    if (!httpsServer) return { port: portOf(httpServer), host };
+    await listenOn(httpsServer, options.httpsPort!, host);
+    httpsServer.on('error', onServerError);
+    return { port: portOf(httpServer), host, httpsPort: portOf(httpsServer) };
   }
 
   /** EMFILE and the like on accept: said in the terminal (once a minute), the server goes on with who it has. */
@@ -312,8 +341,12 @@ export function createChatServer(options: ChatOptions = {}) {
       clearInterval(sweeper);
       io.emit('restarting');
       for (const room of school?.rooms.values() ?? []) room.commitBatch();
-      const closed = new Promise<void>((resolve) => io.close(() => resolve()));
+      const closed = Promise.all([
+        new Promise<void>((resolve) => io.close(() => resolve())), // its engine serves both servers; closes httpServer
+        httpsServer && new Promise<void>((resolve) => httpsServer.close(() => resolve())),
+      ]);
       httpServer.closeAllConnections(); // a keep-alive (long-polling) connection would otherwise hold close() open
+      httpsServer?.closeAllConnections();
       await closed;
       await school?.close();
       node?.closeAdapter();
@@ -323,7 +356,7 @@ export function createChatServer(options: ChatOptions = {}) {
 
   const sum = (f: (r: Room) => number) => [...school.rooms.values()].reduce((n, r) => n + f(r), 0);
   return {
-    app, httpServer, io, listen, close, ready,
+    app, httpServer, httpsServer, io, listen, close, ready,
     redisWhere: node?.store.where,
     get school() { return school; },
     /** The server (admin) key: teacher in every room, and the key that manages rooms. */
@@ -346,6 +379,24 @@ function isOriginAllowed(req: IncomingMessage, allowed: Set<string>): boolean {
   } catch {
     return false;
   }
+}
+
+/** `to` answers as `from` does: the listeners Express and Socket.IO put on it (the app, Socket.IO's client files,
+ * the engine.io server). io.attach(to) would make a second engine, which io.engine and io.close would not know. */
+function mirror(from: HttpServer, to: HttpsServer) {
+  for (const event of ['request', 'upgrade']) for (const listener of from.listeners(event)) to.on(event, listener as (...args: unknown[]) => void);
+}
+
+function listenOn(server: NetServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+}
+
+function portOf(server: NetServer): number {
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : 0;
 }
 
 function securityHeaders(_req: express.Request, res: express.Response, next: express.NextFunction) {
@@ -373,12 +424,17 @@ async function main() {
     trustProxy: env.TRUST_PROXY,
     publicUrl: env.PUBLIC_URL || undefined,
     redisAdapter: toRedisAdapter(env.REDIS_ADAPTER),
+    httpsPort: toHttpsPort(env.HTTPS_PORT),
   });
-  const { port } = await chat.listen(Number(env.PORT ?? 3000), env.HOST || '0.0.0.0');
+  const { port, httpsPort } = await chat.listen(Number(env.PORT ?? 3000), env.HOST || '0.0.0.0');
   const students = env.PUBLIC_URL ? [env.PUBLIC_URL] : lanUrls(port, { withLocalhost: false });
   if (env.REDIS_URL) console.log(`A node of the school on Redis at ${chat.redisWhere}, listening on port ${port}.`);
   console.log('Classroom chat is running. Students can open:');
   for (const url of students) console.log(`  ${url}`);
+  if (httpsPort !== undefined) {
+    console.log(`For voice messages and recording, over HTTPS (each device trusts ${new URL('/ca.crt', students[0]).href} once; the steps are on /join):`);
+    for (const url of lanUrls(httpsPort, { withLocalhost: false, scheme: 'https' })) console.log(`  ${url}`);
+  }
   console.log(renderUnicodeCompact(students[0]));
   console.log(`To show this on the projector, open http://localhost:${port}/join`);
   console.log('\n──────── keep what follows to yourself: these links carry keys ────────');

@@ -16,6 +16,13 @@ export function toTrustProxy(raw: string | undefined): boolean | number | string
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** HTTPS_PORT: off when unset; else the port of the TLS server beside the plain one. */
+export function toHttpsPort(raw: string | undefined): number | undefined {
+  if (!raw) return undefined;
+  if (/^\d{1,5}$/.test(raw) && Number(raw) <= 65535) return Number(raw);
+  throw new Error(`HTTPS_PORT must be a port number (3443, say), not ${raw}`);
+}
+
 export function toRateLimit(raw: string | undefined): Rate | false {
   if (raw === undefined || raw === '') return DEFAULT_RATE;
   if (raw === 'off' || raw === '0') return false;
