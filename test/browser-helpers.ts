@@ -1,5 +1,5 @@
 // Browser test helpers: Debian's Chromium driven by playwright-core against the real server.
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
@@ -138,6 +138,16 @@ export async function stopServer(chat: { close(): Promise<void>; httpServer: Htt
 export async function screenshot(page: Page, name: string) {
   mkdirSync(SHOTS_DIR, { recursive: true });
   await page.screenshot({ path: `${SHOTS_DIR}${name}.png` });
+}
+
+/** A screenshot that the README shows: also copied to docs/ when missing or when UPDATE_DOCS is set (docs/ is
+ * tracked by git, so not on every run). */
+export async function docsScreenshot(page: Page, name: string) {
+  await screenshot(page, name);
+  const docsShot = new URL(`../docs/${name}.png`, import.meta.url);
+  if (!process.env.UPDATE_DOCS && existsSync(docsShot)) return;
+  mkdirSync(new URL('../docs/', import.meta.url), { recursive: true });
+  copyFileSync(`${SHOTS_DIR}${name}.png`, docsShot);
 }
 
 export const textOf = async (page: Page, selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();

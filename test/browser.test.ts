@@ -8,7 +8,7 @@ import type { Locator, Page } from 'playwright-core';
 import { createChatServer } from '../server.ts';
 import { sleep, welcomed } from './helpers.ts';
 import {
-  browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, SHOTS_DIR, stopServer, switchLanguage, teacherJoins, textOf, until, withChat, type Chat,
+  browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, SHOTS_DIR, stopServer, switchLanguage, teacherJoins, docsScreenshot, textOf, until, withChat, type Chat,
 } from './browser-helpers.ts';
 
 if (!hasChromium) {
@@ -645,12 +645,7 @@ layout('every control has an accessible name; the laptop view makes a good scree
   await bob.locator('#content').pressSequentially('Sure');
   await until('typing shown', async () => (await textOf(alice, '[data-typing]')) !== '');
   await alice.locator('#content').fill('Thanks Dana!');
-  await screenshot(alice, 'chat-desktop');
-  const docsShot = new URL('../docs/chat.png', import.meta.url);
-  if (process.env.UPDATE_DOCS || !existsSync(docsShot)) { // not on every run: it is tracked by git
-    mkdirSync(new URL('../docs/', import.meta.url), { recursive: true });
-    copyFileSync(`${SHOTS_DIR}chat-desktop.png`, docsShot);
-  }
+  await docsScreenshot(alice, 'chat');
 
   const unnamed = await alice.evaluate(() => [...document.querySelectorAll('button, textarea, select, input, a')]
     .filter((el) => !(el as HTMLElement).closest('[hidden], template'))

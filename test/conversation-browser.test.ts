@@ -1,10 +1,8 @@
 // Replies, mentions and the picture viewer in real Chromium against the real server, on a phone and a laptop.
-import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
-import { browserSuite, message, PHONE, say, teacherJoins, until, withChat } from './browser-helpers.ts';
+import { browserSuite, docsScreenshot, message, PHONE, say, teacherJoins, until, withChat } from './browser-helpers.ts';
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const isSent = async (page: Page, text: string) => (await (await message(page, text)).getAttribute('data-state')) === 'sent';
 /** Whether the element is wholly inside the visible part of the open log. */
 const isInView = (page: Page, text: string) => page.evaluate((t) => {
@@ -33,7 +31,9 @@ replies('a reply quotes its original; tapping the quote scrolls to it, live and 
   await original.locator('[data-reply]').tap();
   assert.is((await bob.locator('[data-replying-to]').textContent())?.trim(), 'Replying to Alice');
   assert.is(await bob.locator('[data-replying-text]').textContent(), 'Read page 4, exercises 1 to 3');
-  await say(bob, 'Which one first?');
+  await bob.locator('#content').fill('Which one first?');
+  await docsScreenshot(bob, 'reply-phone');
+  await bob.locator('#content').press('Enter');
   assert.ok(await bob.locator('[data-replying]').isHidden(), 'the reply is sent: the bar goes');
   const reply = await message(alice, 'Which one first?');
   assert.is(await reply.locator('[data-quote]').textContent(), 'Alice: Read page 4, exercises 1 to 3');
@@ -91,6 +91,7 @@ mentions('@ offers the people online; the person mentioned gets a toast, a menti
   assert.ok(await seenByBob.evaluate((el) => el.classList.contains('mentions-me')));
   assert.is(await seenByBob.locator('.mention.is-me').textContent(), '@Bob');
   assert.ok(await badge.isHidden(), 'read: the badge goes');
+  await docsScreenshot(bob, 'mention-phone');
   const seenByCarol = await message(carol, 'look at the board');
   assert.not.ok(await seenByCarol.evaluate((el) => el.classList.contains('mentions-me')));
   assert.is(await seenByCarol.locator('.mention:not(.is-me)').textContent(), '@Bob');
@@ -115,7 +116,14 @@ const viewer = browserSuite('picture viewer');
 viewer('a picture opens full size in the page and closes with Back or Escape, the chat still there', () => withChat({}, async ({ join }) => {
   const alice = await join('Alice');
   const bob = await join('Bob', { ...PHONE, avatar: 'owl' });
-  await alice.locator('[data-file]').setInputFiles(fixture('tiny.png'));
+  const drawn: string = await alice.evaluate(`(() => { // a picture worth a full screen: a board with a sum on it
+    const canvas = Object.assign(document.createElement('canvas'), { width: 1200, height: 800 });
+    const g = canvas.getContext('2d');
+    g.fillStyle = '#1f4d3a'; g.fillRect(0, 0, 1200, 800);
+    g.fillStyle = '#f5f1e6'; g.font = 'bold 140px sans-serif'; g.fillText('3 × 7 = 21', 200, 450);
+    return canvas.toDataURL('image/png');
+  })()`);
+  await alice.locator('[data-file]').setInputFiles({ name: 'board.png', mimeType: 'image/png', buffer: Buffer.from(drawn.split(',')[1], 'base64') });
   const thumb = bob.locator('.log:not([hidden]) .pic').first();
   await thumb.waitFor();
   const chatUrl = bob.url();
@@ -123,6 +131,7 @@ viewer('a picture opens full size in the page and closes with Back or Escape, th
   const dialog = bob.locator('dialog.viewer');
   await dialog.waitFor();
   assert.ok(await dialog.locator('img').evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth > 0)), 'the picture loads');
+  await docsScreenshot(bob, 'viewer-phone');
   await bob.goBack();
   await until('Back closes the viewer', () => dialog.isHidden());
   assert.is(bob.url(), chatUrl, 'and stays in the chat');
