@@ -34,6 +34,7 @@ export async function measurePage(runs: number, log: (line: string) => void): Pr
       const context = await browser.newContext({ locale: 'en-US' });
       const page = await context.newPage();
       await page.goto(`${http}/`);
+      await page.locator('input[name="avatar"]').first().waitFor({ state: 'attached' }); // the login page has started
       await page.locator('#name').fill(`Reader${i}`);
       const bytes = countBytes(page); // from the submit on: what joining the chat costs
       const t0 = Date.now();

@@ -30,7 +30,7 @@ if (teacherKey) {
 }
 document.querySelector('[data-teacher-note]').hidden = !tabStore.get(`teacherKey.${roomId}`);
 
-nameInput.value = params.get('name') ?? store.get('chat.name') ?? '';
+nameInput.value ||= params.get('name') ?? store.get('chat.name') ?? ''; // what was typed before this ran stays
 const avatar = toAvatar(params.get('avatar') ?? store.get('chat.avatar'));
 form.querySelector(`input[name="avatar"][value="${avatar}"]`).checked = true;
 if (!nameInput.value) nameInput.focus();
