@@ -31,6 +31,8 @@ export const tabStore = toStore('sessionStorage'); // this tab only: the teacher
 const toLang = (tag) => (String(tag).toLowerCase().startsWith('zh') ? 'zh' : 'en');
 let lang = toLang(store.get('chat.lang') ?? navigator.language);
 let strings = (await DICTIONARIES[lang]()).default; // every module importing this one waits for it: no text before it
+const keepLangCookie = () => { document.cookie = `lang=${lang}; path=/; max-age=31536000; samesite=lax`; }; // the server preloads it
+keepLangCookie();
 export const getLang = () => lang;
 
 /** The string `key` with `{var}` filled from `vars` (an element's dataset works too). */
@@ -59,6 +61,7 @@ export function bindLanguageSelect(select, onChange = () => {}) {
     strings = (await DICTIONARIES[next]()).default;
     lang = next;
     store.set('chat.lang', lang);
+    keepLangCookie();
     translate();
     onChange(lang);
   });

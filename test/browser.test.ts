@@ -1032,9 +1032,29 @@ async function firstLoadFits(c: Chat, locale: string) {
   const total = all.reduce((sum, l) => sum + l.bytes, 0);
   assert.ok(all.some((l) => l.url.endsWith('/socket.io/socket.io.esm.min.js')), 'the Socket.IO client is counted');
   for (const l of all) assert.ok(l.encoding === 'br' || l.encoding === 'gzip', `${l.url} is compressed (${l.encoding})`);
-  assert.ok(all.some((l) => l.url.endsWith(locale === 'zh-CN' ? '/strings-zh.js' : '/strings-en.js')), 'the reader\'s language is counted');
+  const [mine, other] = locale === 'zh-CN' ? ['zh', 'en'] : ['en', 'zh'];
+  assert.ok(all.some((l) => l.url.endsWith(`/strings-${mine}.js`)), 'the reader\'s language is counted');
+  assert.not.ok(all.some((l) => l.url.endsWith(`/strings-${other}.js`)), 'and no other');
   assert.ok(total <= FIRST_LOAD_LIMIT, `${locale}: ${total} bytes: ${all.map((l) => `${l.url.split('/').pop()} ${l.bytes}`).join(', ')}`);
 }
+
+wire('a page preloads the strings of the language it will pick: its cookie, else the browser\'s first language', () => withChat({}, async (c) => {
+  const linkOf = async (path: string, headers: Record<string, string>) => (await fetch(`${c.server.url}${path}`, { headers })).headers.get('link');
+  assert.is(await linkOf('/chat.html', {}), '</strings-en.js>; rel=modulepreload');
+  assert.is(await linkOf('/chat.html', { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' }), '</strings-zh.js>; rel=modulepreload');
+  assert.is(await linkOf('/', { 'accept-language': 'fr-FR,zh;q=0.5' }), '</strings-en.js>; rel=modulepreload', 'French reads English, as the page does');
+  assert.is(await linkOf('/admin', { 'accept-language': 'zh-TW', cookie: 'x=1; lang=en' }), '</strings-en.js>; rel=modulepreload', 'a choice made in the page wins');
+  assert.is(await linkOf('/chat.css', { 'accept-language': 'zh-CN' }), null);
+  const page = await c.newPage({ locale: 'zh-CN' });
+  await page.goto(`${c.server.url}/chat.html?name=Lin&avatar=cat`);
+  await ready(page);
+  await switchLanguage(page, 'en');
+  const fetched: string[] = [];
+  page.on('request', (request) => fetched.push(request.url().split('/').pop()!));
+  await page.reload();
+  await ready(page);
+  assert.ok(fetched.includes('strings-en.js') && !fetched.includes('strings-zh.js'), fetched.join(' '));
+}));
 
 wire('scripts and stylesheets are sent minified, with a source map that gives back the file as written', () => withChat({}, async (c) => {
   for (const file of ['messages.js', 'chat.css']) {
