@@ -32,15 +32,22 @@ export type Ack = { ok: true; id: string; ts: number } | { ok: false; error: Err
 export type ErrorCode =
   | 'invalid_message' | 'empty' | 'too_long' | 'not_online' | 'rate_limited' | 'muted' | 'bad_image' | 'too_large' | 'server_error'
   | 'not_found' // the message replied to is not (or no longer) there
-  | 'not_allowed'; // @all from someone who is not the teacher
+  | 'not_allowed' // @all from someone who is not the teacher
+  | 'slow_mode'; // a student's next message came sooner than the room's slow mode allows
 export type Refusal = 'invalid_name' | 'name_taken' | 'kicked' | 'no_room' | 'bad_key' | 'rate_limited' | 'server_error';
 export interface Welcome {
   name: string; avatar: string; session: string; users: UserInfo[]; count: number; history: TextMsg[]; teacher: boolean; room: RoomState;
 }
 export interface Pin { content: string; ts: number }
 export interface Online { count: number; joined?: UserInfo[]; left?: string[] }
-export interface RoomState { id: string; title: string; quiet: boolean; muted: string[]; kicked: string[]; pinned: Pin | null }
-export type TeacherAction = 'mute' | 'unmute' | 'quiet' | 'unquiet' | 'kick' | 'allow' | 'clear' | 'pin' | 'unpin';
+export interface RoomState {
+  id: string; title: string; quiet: boolean; muted: string[]; kicked: string[]; pinned: Pin | null;
+  slow: number; // seconds a student waits between two messages; 0: no slow mode
+  mutedUntil?: number; // to a muted student: when a timed mute ends (ms); absent: until lifted
+}
+export type TeacherAction = 'mute' | 'unmute' | 'quiet' | 'unquiet' | 'kick' | 'allow' | 'clear' | 'pin' | 'unpin' | 'delete' | 'slow';
+export const MUTE_MINUTES = [5, 15]; // a timed mute; without minutes a mute holds until lifted
+export const SLOW_SECONDS = [0, 10, 30, 60]; // slow mode's choices (0: off)
 export type TeacherError = 'not_teacher' | 'invalid_message' | 'not_online' | 'not_found' | 'not_allowed' | 'empty' | 'too_long';
 export type TeacherAck = { ok: true } | { ok: false; error: TeacherError };
 export type ImageAck = Ack | { ok: true; received: number };
@@ -60,7 +67,7 @@ export interface ServerToClientEvents {
   closed: () => void;
   cleared: (c: { ts: number }) => void;
   announce: (a: { id: string; content: string; ts: number }) => void;
-  recalled: (r: { id: string; name: string }) => void;
+  recalled: (r: { id: string; name: string; byTeacher?: true }) => void; // taken back by its author, or deleted by the teacher
 }
 export interface ClientToServerEvents {
   textmsg: (
@@ -68,7 +75,9 @@ export interface ClientToServerEvents {
   ) => void;
   typing: (t: { to?: string }) => void;
   image: (chunk: Omit<ImageChunk, 'data'> & { data: ArrayBuffer | Uint8Array }, ack?: (a: ImageAck) => void) => void;
-  teacher: (t: { action: TeacherAction; name?: string; content?: string }, ack?: (a: TeacherAck) => void) => void;
+  teacher: (
+    t: { action: TeacherAction; name?: string; content?: string; id?: string; minutes?: number; seconds?: number }, ack?: (a: TeacherAck) => void,
+  ) => void;
   recall: (r: { id: string }, ack?: (a: RecallAck) => void) => void;
 }
 export interface InterServerEvents {}

@@ -15,6 +15,7 @@ export interface Session {
   tokens: number; // flood control bucket
   refilledAt: number;
   typingAt: number;
+  spokeAt: number; // the last message slow mode counted
   cids?: Map<string, Entry>; // client message ids (retry dedupe), made on first use
   isTeacher: boolean;
   rosterAt?: string; // in a cluster: the last roster event applied to this session
@@ -70,7 +71,7 @@ export class People {
   add(id: string, name: string, avatar: Avatar): Session {
     const now = Date.now();
     const session: Session = {
-      id, name, key: toNameKey(name), avatar, tabs: [], lastSeen: now, tokens: this.burst, refilledAt: now, typingAt: 0, isTeacher: false,
+      id, name, key: toNameKey(name), avatar, tabs: [], lastSeen: now, tokens: this.burst, refilledAt: now, typingAt: 0, spokeAt: 0, isTeacher: false,
     };
     this.sessions.set(id, session);
     return session;

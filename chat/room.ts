@@ -79,6 +79,7 @@ export class Room {
     room.messageLog.records.length = 0;
     ctx.disk.load(meta.id, await ctx.store.pictures(meta.id));
     if (ctx.cluster) room.restoreRoster(await ctx.cluster.roster(meta.id));
+    room.watchMutes();
     return room;
   }
 
@@ -172,6 +173,7 @@ export class Room {
   applyMeta(meta: RoomMeta) {
     this.meta = meta;
     this.rules.load(meta);
+    this.watchMutes();
   }
 
   /** A person came online or left somewhere in the cluster (`at`: the event; older news is ignored). */
@@ -210,10 +212,28 @@ export class Room {
     return this.rules.stateFor(this.id, this.meta.title, session);
   }
 
-  broadcastState() {
-    const told = [...this.people.online.values()].filter((s) => s.isTeacher || this.rules.isMuted(s));
-    this.everyone.except(this.tabIds(...told)).emit('room', this.stateFor());
-    for (const s of told) this.tabsOf(s)?.emit('room', this.stateFor(s));
+  private muteTimer?: NodeJS.Timeout;
+  /** A timed mute ends by itself: the room is told then (every node does, from the same rules). */
+  watchMutes() {
+    clearTimeout(this.muteTimer);
+    const end = this.rules.nextEnd();
+    if (end === undefined) return;
+    this.muteTimer = setTimeout(() => {
+      if (this.rules.dropEnded()) this.broadcastState(true);
+      this.watchMutes();
+    }, Math.max(0, end - Date.now()) + 50).unref();
+  }
+
+  /** The rules to every tab, the teacher's and the muted people's own versions to them. `isLocal`: in a cluster,
+   * to this node's tabs only (every node tells its own, as for a mute that ends by itself). */
+  broadcastState(isLocal = false) {
+    const io = isLocal && this.ctx.cluster ? this.ctx.io.local : this.ctx.io;
+    const told = [...this.people.online.values()].filter((s) => s.isTeacher || this.rules.muted.has(s.key));
+    io.to(this.id).except(this.tabIds(...told)).emit('room', this.stateFor());
+    for (const s of told) {
+      const tabs = this.tabIds(s);
+      if (tabs.length) io.to(tabs).emit('room', this.stateFor(s));
+    }
   }
 
   /** Keeps the rules for the next start; a failure is said, the rules still hold until then. */
@@ -228,7 +248,7 @@ export class Room {
   toRecipient(session: Session, to: string | undefined): Session | undefined | ErrorCode {
     const recipient = to === undefined ? undefined : this.people.recipient(to);
     if (to !== undefined && !recipient) return 'not_online'; // nobody of that name here, now or before
-    return this.rules.refusal(session) ?? recipient;
+    return this.rules.refusal(session, recipient) ?? recipient;
   }
 
   newEntry(session: Session, recipient: Session | undefined, content: string, cid?: string, extras: Extras = {}): Entry {
@@ -329,14 +349,36 @@ export class Room {
   /** Takes back one's own message within RECALL_MS: gone from every page, history, catch-up and the log (and, for
    * a picture, its file). Told to whoever could see it, as "X recalled a message". */
   recall(session: Session, id: string): RecallAck {
-    const entry = this.convs.get(id);
-    const canSee = entry && (!entry.toS || entry.from === session.id || entry.toS === session.id);
-    if (!entry || !canSee || !entry.committed) return { ok: false, error: 'not_found' };
+    const entry = this.visibleTo(session, id);
+    if (!entry) return { ok: false, error: 'not_found' };
     if (entry.from !== session.id) return { ok: false, error: 'not_allowed' };
     if (Date.now() - entry.msg.ts > RECALL_MS) return { ok: false, error: 'too_late' };
+    this.takeBack(entry, { id, name: session.name });
+    this.say(`${session.name} recalled a message`);
+    return { ok: true };
+  }
+
+  /** The teacher deletes a message for everyone, whoever wrote it, whenever: as a recall, said to be the teacher's. */
+  deleteMessage(teacher: Session, id: string): boolean {
+    const entry = this.visibleTo(teacher, id);
+    if (!entry) return false;
+    this.takeBack(entry, { id, name: entry.msg.name, byTeacher: true });
+    this.say(`${teacher.name} deleted a message of ${entry.msg.name}: ${entry.msg.image ? '[picture]' : entry.msg.content}`);
+    return true;
+  }
+
+  /** A stored message this person can see (the group's, or a private one of theirs), by id. */
+  private visibleTo(session: Session, id: string): Entry | undefined {
+    const entry = this.convs.get(id);
+    const canSee = entry && (!entry.toS || entry.from === session.id || entry.toS === session.id);
+    return canSee && entry.committed ? entry : undefined;
+  }
+
+  /** A message goes from every page, history, catch-up and the log (and, for a picture, its file). */
+  private takeBack(entry: Entry, told: { id: string; name: string; byTeacher?: true }) {
+    const { id } = told;
     this.convs.remove(id);
-    const told = { id, name: session.name };
-    if (entry.toS) this.tabsOf(session, this.people.get(entry.toS))?.emit('recalled', told);
+    if (entry.toS) this.tabsOf(this.people.get(entry.from), this.people.get(entry.toS))?.emit('recalled', told);
     else this.everyone.emit('recalled', told);
     if (this.messageLog.remove) {
       this.messageLog.remove(id).catch((err: Error) => this.say(`could not take a recalled message out of the stored log: ${err.message}`));
@@ -348,8 +390,6 @@ export class Room {
       this.ctx.store.deletePictures(this.id, [file]).catch((err: Error) => this.say(`could not delete a recalled picture: ${err.message}`));
       this.ctx.disk.removed(this.id, [file]);
     }
-    this.say(`${session.name} recalled a message`);
-    return { ok: true };
   }
 
   clearGroup() {
@@ -390,6 +430,7 @@ export class Room {
 
   /** Tells the pages, writes what was accepted, closes the log. */
   async close() {
+    clearTimeout(this.muteTimer);
     this.presence.close();
     this.ctx.crowd.online -= this.people.online.size; // nobody here is online any more (a deleted room)
     this.uploads.dropAll();

@@ -21,6 +21,8 @@ export interface RoomMeta {
   muted: Record<string, string>; // name key -> name as shown
   kicked: Record<string, string>;
   kickedSessions: string[];
+  mutedUntil?: Record<string, number>; // name key -> end of a timed mute (ms)
+  slow?: number; // slow mode, seconds
 }
 
 /** One room's message log: read once at start, appended to, rewritten when compacted. */
@@ -83,5 +85,8 @@ export function toRoomMeta(value: unknown): RoomMeta | null {
     quiet: value.quiet === true, pinned: isPlainObject(value.pinned) ? (value.pinned as unknown as Pin) : null,
     muted: names(value.muted), kicked: names(value.kicked),
     kickedSessions: Array.isArray(value.kickedSessions) ? value.kickedSessions.filter((s) => typeof s === 'string') : [],
+    mutedUntil: isPlainObject(value.mutedUntil)
+      ? Object.fromEntries(Object.entries(value.mutedUntil).filter(([, ts]) => Number.isFinite(ts))) as Record<string, number> : {},
+    slow: Number.isSafeInteger(value.slow) && (value.slow as number) > 0 ? value.slow as number : 0,
   };
 }

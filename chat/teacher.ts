@@ -1,33 +1,48 @@
 // The teacher's actions in a room: each is checked here, changes the room's rules, is told to the room
 // and kept for the next start, and is printed in the terminal with the time and the names.
 import { nanoid } from 'nanoid';
-import { isContentError, toContent, type TeacherAck, type TeacherAction, type TextMsg } from './contract.ts';
+import { isContentError, MUTE_MINUTES, SLOW_SECONDS, toContent, type TeacherAck, type TeacherAction, type TextMsg } from './contract.ts';
 import { toNameKey } from './names.ts';
 import type { Session } from './people.ts';
 import type { Room } from './room.ts';
 
-type Action = (room: Room, teacher: Session, name: string | undefined, content: unknown) => TeacherAck;
+/** What an action may carry besides its name, unchecked: each action checks what it uses. */
+interface Args { name?: string; content?: unknown; id?: unknown; minutes?: unknown; seconds?: unknown }
+type Action = (room: Room, teacher: Session, args: Args) => TeacherAck;
 const OK: TeacherAck = { ok: true };
+const INVALID: TeacherAck = { ok: false, error: 'invalid_message' };
 
 const ACTIONS: Record<TeacherAction, Action> = {
-  mute: (room, t, name) => {
+  mute: (room, t, { name, minutes }) => {
+    if (minutes !== undefined && !MUTE_MINUTES.includes(minutes as number)) return INVALID;
     const target = name === undefined ? undefined : room.people.byName(name);
     if (!target) return { ok: false, error: 'not_online' };
     if (target.isTeacher) return { ok: false, error: 'not_allowed' };
-    room.rules.muted.set(target.key, target.name);
-    room.say(`${t.name} muted ${target.name}`);
+    room.rules.mute(target, minutes as number | undefined);
+    room.watchMutes();
+    room.say(`${t.name} muted ${target.name}${minutes ? ` for ${minutes} minutes` : ''}`);
     return OK;
   },
-  unmute: (room, t, name) => { // by nickname: a mute outlives the person's connection
+  unmute: (room, t, { name }) => { // by nickname: a mute outlives the person's connection
     const key = name === undefined ? '' : toNameKey(name);
     if (!room.rules.muted.has(key) && !room.people.online.has(key)) return { ok: false, error: 'not_online' };
     room.say(`${t.name} unmuted ${room.rules.muted.get(key) ?? name}`);
-    room.rules.muted.delete(key);
+    room.rules.unmute(key);
     return OK;
+  },
+  slow: (room, t, { seconds }) => {
+    if (!SLOW_SECONDS.includes(seconds as number)) return INVALID;
+    room.rules.slow = seconds as number;
+    room.say(seconds ? `${t.name} turned slow mode on: one message every ${seconds} s per student` : `${t.name} turned slow mode off`);
+    return OK;
+  },
+  delete: (room, t, { id }) => {
+    if (typeof id !== 'string' || !id || id.length > 64) return INVALID;
+    return room.deleteMessage(t, id) ? OK : { ok: false, error: 'not_found' };
   },
   quiet: (room, t) => { room.rules.quiet = true; room.say(`${t.name} turned quiet mode on`); return OK; },
   unquiet: (room, t) => { room.rules.quiet = false; room.say(`${t.name} turned quiet mode off`); return OK; },
-  kick: (room, t, name) => {
+  kick: (room, t, { name }) => {
     const target = name === undefined ? undefined : room.people.byName(name);
     if (!target) return { ok: false, error: 'not_online' };
     if (target.isTeacher) return { ok: false, error: 'not_allowed' };
@@ -39,7 +54,7 @@ const ACTIONS: Record<TeacherAction, Action> = {
     room.say(`${t.name} removed ${target.name}`);
     return OK;
   },
-  allow: (room, t, name) => {
+  allow: (room, t, { name }) => {
     const key = name === undefined ? '' : toNameKey(name);
     if (!room.rules.kicked.has(key)) return { ok: false, error: 'not_found' };
     room.rules.kicked.delete(key);
@@ -48,7 +63,7 @@ const ACTIONS: Record<TeacherAction, Action> = {
     return OK;
   },
   clear: (room, t) => { room.clearGroup(); room.say(`${t.name} cleared the group history`); return OK; },
-  pin: (room, t, _name, text) => {
+  pin: (room, t, { content: text }) => {
     const content = toContent(text);
     if (isContentError(content)) return { ok: false, error: content };
     room.rules.pinned = { content, ts: Date.now() };
@@ -63,8 +78,8 @@ export function actAsTeacher(room: Room, session: Session, payload: Record<strin
   if (!session.isTeacher) return { ok: false, error: 'not_teacher' };
   const action = payload && Object.hasOwn(ACTIONS, String(payload.action)) ? (payload.action as TeacherAction) : null;
   if (!payload || !action || (payload.name !== undefined && typeof payload.name !== 'string')) return { ok: false, error: 'invalid_message' };
-  const result = ACTIONS[action](room, session, payload.name as string | undefined, payload.content);
-  if (result.ok) {
+  const result = ACTIONS[action](room, session, payload as Args);
+  if (result.ok && action !== 'delete') { // a deletion changes no rule: the room was told by `recalled`
     room.broadcastState();
     room.saveMeta();
   }
