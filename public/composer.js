@@ -15,9 +15,13 @@ const ui = {
 const AT_END_RE = /(^|\s)@[^\s@]*$/; // the text before the caret ends with an @ being typed
 let typingSentAt = 0;
 
+let slowUntil = 0; // slow mode: when I may write again here
+let slowTimer;
+
 function submit() {
   const content = ui.input.value.trim();
-  if (!content) return;
+  if (!content || Date.now() < slowUntil) return;
+  if (state.isSlowed) waitSlowly(Date.now() + state.room.slow * 1000);
   send(content);
   typingSentAt = 0;
   ui.input.value = '';
@@ -87,6 +91,26 @@ function onOpen() {
 /** Nothing to write with while the server would refuse it (the room note says why); back when lifted. */
 function renderSilenced() {
   for (const el of ui.form.elements) el.disabled = state.isSilenced;
+  if (!state.isSlowed) waitSlowly(0);
+}
+
+/** Slow mode: Send counts down until the next message may go (the box stays open for writing it). */
+function waitSlowly(until) {
+  slowUntil = until;
+  clearInterval(slowTimer);
+  const button = $('.send', ui.form);
+  const tick = () => {
+    const left = Math.ceil((slowUntil - Date.now()) / 1000);
+    if (left > 0) return setText(button, 'slowWait', { seconds: String(left) });
+    clearInterval(slowTimer);
+    setText(button, 'send');
+    button.removeAttribute('aria-disabled');
+  };
+  if (until > Date.now()) {
+    button.setAttribute('aria-disabled', 'true');
+    slowTimer = setInterval(tick, 250);
+  }
+  tick();
 }
 
 export function startComposer() {
@@ -109,7 +133,6 @@ export function startComposer() {
   ui.form.addEventListener('submit', (event) => { event.preventDefault(); submit(); });
   ui.emoji.addEventListener('click', loadEmoji);
   state.on('active', onOpen);
-  state.on('room', renderSilenced);
   state.on('reply', renderReply);
-  state.on('me', renderSilenced);
+  for (const event of ['room', 'me', 'active', 'people']) state.on(event, renderSilenced);
 }

@@ -37,7 +37,7 @@ export function setBadge(badge, count, key = 'unread') {
   setText(badge.lastElementChild, key, { count: String(count) });
 }
 
-function toClock(ts) {
+export function toClock(ts) {
   const date = new Date(ts);
   const isToday = date.toDateString() === new Date().toDateString();
   const options = isToday ? { hour: 'numeric', minute: '2-digit' } : { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' };

@@ -7,6 +7,7 @@ import { GROUP, state, toKey } from './state.js';
 
 const ERRORS = [
   'rate_limited', 'not_online', 'too_long', 'empty', 'invalid_message', 'timeout', 'muted', 'bad_image', 'too_large', 'not_found', 'not_allowed',
+  'slow_mode',
 ];
 const RECALL_MS = 2 * 60_000; // as the server allows
 const GROUP_MS = 3 * 60_000; // one person's messages this close together show as one run (one name, one avatar)
@@ -176,11 +177,13 @@ function offerRecall(li, ts) {
 }
 
 /** A message was taken back by its author: its line says so, in place. */
-export function recalled({ id, name }) {
+export function recalled({ id, name, byTeacher }) {
   const li = seen.get(id);
   if (!li) return;
   const line = clone('tpl-notice');
-  if (state.isMe(name)) setText(line, 'youRecalled');
+  const isMine = li.classList.contains('own');
+  if (byTeacher) setText(line, isMine ? 'yoursDeletedByTeacher' : 'deletedByTeacher', { name });
+  else if (isMine) setText(line, 'youRecalled');
   else setText(line, 'recalled', { name });
   li.replaceWith(line);
   seen.set(id, line);

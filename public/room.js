@@ -1,7 +1,7 @@
 // The room's own lines: its title in the header, the pinned announcement for everyone, and a note when I
-// cannot write (muted, quiet mode).
+// cannot write here (muted, quiet mode) or must wait between messages (slow mode).
 import { isDefaultTitle } from './i18n.js';
-import { $, setText } from './dom.js';
+import { $, setText, toClock } from './dom.js';
 import { state } from './state.js';
 
 const ui = { title: $('[data-room-title]'), pinned: $('[data-pinned]'), pinnedText: $('[data-pinned-text]'), note: $('[data-room-note]') };
@@ -17,13 +17,15 @@ function renderRoom() {
   renderTitle();
   ui.pinned.hidden = !room.pinned;
   ui.pinnedText.textContent = room.pinned?.content ?? '';
-  const note = !me.teacher && state.isMuted(me.name) ? 'mutedNote' : room.quiet ? 'quietNote' : null;
+  const isMuted = state.isMuted(me.name);
+  const note = !state.isSilenced ? (state.isSlowed ? 'slowNote' : null)
+    : isMuted && room.mutedUntil ? 'mutedUntilNote' : isMuted ? 'mutedNote' : 'quietNote';
   ui.note.hidden = !note;
-  if (note) setText(ui.note, note);
+  ui.note.classList.toggle('is-info', note === 'slowNote');
+  if (note) setText(ui.note, note, { time: room.mutedUntil ? toClock(room.mutedUntil) : '', seconds: String(room.slow) });
   document.body.classList.toggle('is-silenced', state.isSilenced); // a retry would be refused again: none offered
 }
 
 export function startRoom() {
-  state.on('room', renderRoom);
-  state.on('me', renderRoom);
+  for (const event of ['room', 'me', 'active', 'people']) state.on(event, renderRoom); // a private chat with the teacher is never held
 }

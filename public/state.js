@@ -11,7 +11,7 @@ export const toConvKey = (name) => (name === null ? GROUP : '@' + toKey(name));
 
 class ChatState extends EventTarget {
   me = { name: '', avatar: 'cat', teacher: false };
-  room = { id: DEFAULT_ROOM, title: '', quiet: false, muted: [], kicked: [], pinned: null };
+  room = { id: DEFAULT_ROOM, title: '', quiet: false, muted: [], kicked: [], pinned: null, slow: 0 };
   people = new Map(); // name key -> { name, avatar, teacher? }
   convs = new Map(); // key -> { key, name, avatar, unread, mentions, typers: Map(name key -> { name, timer }) }
   active = GROUP;
@@ -23,8 +23,15 @@ class ChatState extends EventTarget {
   get activeConv() { return this.convs.get(this.active); }
   isMe(name) { return toKey(name) === toKey(this.me.name); }
   isMuted(name) { return this.room.muted.some((n) => toKey(n) === toKey(name)); }
-  /** Muted, or quiet mode on: the server refuses whatever I write. */
-  get isSilenced() { return !this.me.teacher && (this.room.quiet || this.isMuted(this.me.name)); }
+  /** The active conversation is a private one with the teacher: no mute, quiet or slow mode holds there. */
+  get isWithTeacher() {
+    const c = this.activeConv;
+    return !!c && c.key !== GROUP && !!this.people.get(toKey(c.name))?.teacher;
+  }
+  /** Muted, or quiet mode on: the server refuses what I write here. */
+  get isSilenced() { return !this.me.teacher && (this.room.quiet || this.isMuted(this.me.name)) && !this.isWithTeacher; }
+  /** Slow mode holds for what I write here. */
+  get isSlowed() { return !this.me.teacher && this.room.slow > 0 && !this.isWithTeacher; }
 
   setMe(fields) {
     Object.assign(this.me, fields);

@@ -1,24 +1,67 @@
 // The teacher's controls, loaded by chat.js only once the server says this person is the teacher: room
 // actions through the `teacher` event, the transcript over HTTP with the key as a bearer token (never in a URL).
 // Everything here follows state.me.teacher, so a page that stops being the teacher's shows no control that would fail.
-import { t } from './i18n.js';
-import { $, clone, setText, toast } from './dom.js';
+import { t, translate } from './i18n.js';
+import { $, clone, loadStyle, setText, toast } from './dom.js';
 import { emitAck, teacherKey } from './connection.js';
 import { state, toKey } from './state.js';
+import { closeMenu, openMenu } from './teacher-menu.js';
+
+loadStyle('teacher.css');
 
 const ui = {
   bar: $('[data-teacher-bar]'), unpin: $('[data-teacher="unpin"]'), tools: $('[data-tools]'),
-  kickedHead: $('[data-kicked-head]'), kicked: $('[data-list="kicked"]'),
+  kickedHead: $('[data-kicked-head]'), kicked: $('[data-list="kicked"]'), slow: $('[data-teacher-slow]'),
 };
 
-async function act(action, name) {
+/** One action from a button: its data-teacher, and data-name, data-id, data-minutes where it has them. */
+async function act(button) {
+  const { teacher: action, name, id, minutes } = button.dataset;
+  closeMenu();
   if (action === 'transcript') return download();
-  if (/^(clear|kick)$/.test(action) && !confirm(t(`${action}Confirm`, { name }))) return;
-  const payload = name ? { action, name } : { action };
+  if (action === 'clear') return confirmClear();
+  if (action === 'write') return state.open(state.conversationWith(name).key);
+  if (action === 'kick' && !confirm(t('kickConfirm', { name }))) return;
+  const payload = { action };
+  if (name) payload.name = name;
+  if (id) payload.id = id;
+  if (minutes) payload.minutes = Number(minutes);
   if (action === 'pin') payload.content = prompt(t('pinPrompt'), state.room.pinned?.content ?? '')?.trim();
   if (action === 'pin' && !payload.content) return;
+  await send(payload);
+}
+
+async function send(payload) {
   const ack = await emitAck('teacher', payload);
   if (!ack?.ok) toast('notDone');
+}
+
+/** Clearing cannot be undone: the teacher is told so and offered the transcript first. */
+function confirmClear() {
+  const dialog = document.createElement('dialog');
+  dialog.className = 'confirm';
+  const title = dialog.appendChild(document.createElement('h2'));
+  const text = dialog.appendChild(document.createElement('p'));
+  const buttons = dialog.appendChild(document.createElement('p'));
+  setText(title, 'clearTitle');
+  setText(text, 'clearWarning');
+  for (const [key, what] of [['transcript', 'transcript'], ['clearNow', 'clear'], ['cancel', 'cancel']]) {
+    const button = buttons.appendChild(document.createElement('button'));
+    Object.assign(button, { type: 'button', className: what === 'clear' ? 'danger' : '' });
+    button.dataset.choice = what;
+    setText(button, key);
+  }
+  dialog.addEventListener('click', async (event) => {
+    const choice = event.target.closest('[data-choice]')?.dataset.choice;
+    if (choice === 'transcript') return download();
+    if (choice === 'clear') await send({ action: 'clear' });
+    if (choice) dialog.close();
+  });
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  translate(dialog);
+  dialog.showModal();
+  buttons.firstElementChild.focus(); // the safe choice first
 }
 
 async function download() {
@@ -36,7 +79,9 @@ async function download() {
 function render() {
   const isTeacher = state.me.teacher;
   ui.bar.hidden = ui.unpin.hidden = !isTeacher;
+  document.body.classList.toggle('is-teacher', isTeacher);
   const { room } = state;
+  ui.slow.value = String(room.slow ?? 0);
   const quiet = $('[aria-pressed]', ui.bar);
   quiet.setAttribute('aria-pressed', room.quiet);
   quiet.dataset.teacher = room.quiet ? 'unquiet' : 'quiet';
@@ -61,8 +106,11 @@ function render() {
 export function start() {
   for (const event of ['me', 'room', 'people', 'active']) state.on(event, render);
   document.addEventListener('click', (event) => {
-    const button = event.target.closest('[data-teacher]');
-    if (button && state.me.teacher) act(button.dataset.teacher, button.dataset.name);
+    if (!state.me.teacher) return;
+    const button = event.target.closest('[data-teacher], [data-more]');
+    if (button?.matches('[data-more]')) openMenu(button);
+    else if (button) act(button);
   });
+  ui.slow.addEventListener('change', () => send({ action: 'slow', seconds: Number(ui.slow.value) }));
   render();
 }

@@ -83,8 +83,8 @@ export async function ready(page: Page) {
 }
 
 /** The teacher signs in from the login page with the teacher link (answering any prompt with `answers`). */
-export async function teacherJoins({ server, newPage }: Chat, answers: string[] = []) {
-  const page = await newPage();
+export async function teacherJoins({ server, newPage }: Chat, answers: string[] = [], contextOptions: BrowserContextOptions = {}) {
+  const page = await newPage(contextOptions);
   page.on('dialog', (dialog) => dialog.accept(answers.shift()));
   await page.goto(`${server.url}/#teacher=${server.chat.teacherKey}`);
   await page.getByLabel('Nickname').fill('Ms Li');

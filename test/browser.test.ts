@@ -720,7 +720,7 @@ teaching('mute and quiet mode: the student is told, cannot write, a refused send
   const sam = await c.join('Sam');
   const kim = await c.join('Kim');
   await onPerson(teacher, 'Sam', 'Mute');
-  await until('Sam is told', async () => (await textOf(sam, '[data-room-note]')) === 'The teacher has muted you.');
+  await until('Sam is told', async () => (await textOf(sam, '[data-room-note]')) === 'The teacher has muted you. You can still write to the teacher privately.');
   await personButton(teacher, 'Sam').locator('.tag', { hasText: 'muted' }).waitFor();
   await until('Sam cannot write', () => sam.locator('#content').isDisabled());
   assert.ok(await sam.getByRole('button', { name: 'Send' }).isDisabled());
@@ -752,7 +752,7 @@ teaching('mute and quiet mode: the student is told, cannot write, a refused send
   const quiet = teacher.getByRole('button', { name: 'Quiet mode' });
   await quiet.click();
   await until('pressed', async () => (await quiet.getAttribute('aria-pressed')) === 'true');
-  await until('Kim is told', async () => (await textOf(kim, '[data-room-note]')) === 'Quiet mode: only the teacher can write.');
+  await until('Kim is told', async () => (await textOf(kim, '[data-room-note]')) === 'Quiet mode: only the teacher can write. You can still write to the teacher privately.');
   assert.ok(await kim.locator('#content').isDisabled(), 'Kim cannot write');
   await writeAnyway(kim, 'hello?');
   const hushed = await message(kim, 'hello?');
@@ -847,6 +847,7 @@ teaching('clear empties every group view but not private chats; the transcript h
   assert.not.match(transcript, 'private psst');
 
   await teacher.getByRole('button', { name: 'Clear history' }).click();
+  await teacher.getByRole('button', { name: 'Clear for everyone' }).click();
   await convButton(kim, 'Group').click();
   await kim.locator('.notice', { hasText: 'The teacher cleared the history' }).waitFor();
   assert.is(await countOf(kim, 'group hello'), 0);

@@ -1,0 +1,85 @@
+// Moderation where the teacher looks, in real Chromium: a teacher on a laptop (and on a phone), students on a
+// phone and a laptop. The menus of a person and of a message, a timed mute, deleting, slow mode, a safe clear.
+import { readFileSync } from 'node:fs';
+import * as assert from 'uvu/assert';
+import type { Page } from 'playwright-core';
+import { browserSuite, docsScreenshot, message, PHONE, say, teacherJoins, textOf, until, withChat } from './browser-helpers.ts';
+
+const menuItem = (page: Page, name: string) => page.getByRole('menuitem', { name, exact: true });
+/** The teacher opens the ⋯ menu of a person in the people list. */
+const personMenu = (teacher: Page, name: string) =>
+  teacher.locator('[data-list="people"] li', { has: teacher.locator('[data-person]', { hasText: name }) }).locator('[data-more]').click();
+
+const moderation = browserSuite('moderation where the teacher looks');
+
+moderation('from the people list: a 5-minute mute; the student sees why, writes to the teacher, not to the group', () => withChat({}, async (c) => {
+  const teacher = await teacherJoins(c);
+  const sam = await c.join('Sam', { ...PHONE });
+  await c.join('Kim', { avatar: 'fox' });
+  await personMenu(teacher, 'Sam');
+  await docsScreenshot(teacher, 'teacher-menu');
+  await menuItem(teacher, 'Mute for 5 minutes').click();
+  await until('Sam is told until when', async () => /^The teacher has muted you until .+\. You can still write to the teacher privately\.$/.test(await textOf(sam, '[data-room-note]')));
+  await until('Sam cannot write in the group', () => sam.locator('#content').isDisabled());
+  await sam.locator('[data-action="people"]').tap();
+  await sam.locator('[data-list="people"] [data-person]', { hasText: 'Ms Li' }).tap();
+  await until('but can write to the teacher', () => sam.locator('#content').isEnabled());
+  assert.ok(await sam.locator('[data-room-note]').isHidden());
+  await say(sam, 'Sorry, may I explain?');
+  await teacher.locator('[data-list="convs"] [data-conv]', { hasText: 'Sam' }).click();
+  await message(teacher, 'Sorry, may I explain?');
+  await personMenu(teacher, 'Sam');
+  await menuItem(teacher, 'Unmute').click();
+  await sam.locator('[data-action="group"]').tap();
+  await until('Sam writes again', () => sam.locator('#content').isEnabled());
+}));
+
+moderation('from a message: the teacher deletes it for everyone; slow mode counts down; clearing asks first and offers the transcript', () => withChat({}, async (c) => {
+  const teacher = await teacherJoins(c);
+  const sam = await c.join('Sam', { ...PHONE });
+  const kim = await c.join('Kim', { avatar: 'fox' });
+  await say(kim, 'something rude');
+  const rude = await message(teacher, 'something rude');
+  assert.not.ok(await (await message(sam, 'something rude')).locator('[data-more]').isVisible(), 'a student has no such menu');
+  await rude.hover();
+  await rude.locator('[data-more]').click();
+  await menuItem(teacher, 'Delete for everyone').click();
+  await kim.locator('.notice', { hasText: 'The teacher removed your message' }).waitFor();
+  await sam.locator('.notice', { hasText: 'The teacher removed a message of Kim' }).waitFor();
+  assert.is(await kim.locator('[data-text]', { hasText: 'something rude' }).count(), 0);
+
+  await teacher.locator('[data-teacher-slow]').selectOption('10');
+  await until('Kim sees slow mode', async () => (await textOf(kim, '[data-room-note]')) === 'Slow mode: one message every 10 seconds.');
+  await say(kim, 'first');
+  await until('Send counts down', async () => /^Wait \d+ s$/.test(await textOf(kim, '.send')));
+  await kim.locator('#content').fill('second');
+  await kim.locator('#content').press('Enter');
+  assert.is(await kim.locator('#content').inputValue(), 'second', 'kept in the box until Kim may send it');
+  await teacher.locator('[data-teacher-slow]').selectOption('0');
+  await until('slow mode off: Send is back', async () => (await textOf(kim, '.send')) === 'Send');
+
+  await say(kim, 'keep me in the transcript');
+  await message(teacher, 'keep me in the transcript');
+  await teacher.getByRole('button', { name: 'Clear history' }).click();
+  const dialog = teacher.locator('dialog.confirm');
+  assert.match(await dialog.textContent() ?? '', 'This cannot be undone');
+  const [download] = await Promise.all([teacher.waitForEvent('download'), dialog.getByRole('button', { name: 'Download transcript' }).click()]);
+  assert.match(readFileSync(await download.path(), 'utf8'), 'keep me in the transcript');
+  assert.ok(await dialog.isVisible(), 'still asking after the download');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  assert.is(await kim.locator('[data-text]', { hasText: 'keep me in the transcript' }).count(), 1, 'cancelled: nothing cleared');
+  await teacher.getByRole('button', { name: 'Clear history' }).click();
+  await dialog.getByRole('button', { name: 'Clear for everyone' }).click();
+  await until('cleared', async () => (await kim.locator('[data-text]', { hasText: 'keep me in the transcript' }).count()) === 0);
+}));
+
+moderation('on a phone the teacher bar fits the screen, Download transcript included', () => withChat({}, async (c) => {
+  const teacher = await teacherJoins(c, [], PHONE);
+  const bar = teacher.locator('[data-teacher-bar]');
+  assert.ok(await bar.evaluate((el) => el.scrollWidth <= el.clientWidth), 'no sideways scrolling');
+  const box = await teacher.getByRole('button', { name: 'Download transcript' }).boundingBox();
+  assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `the transcript button is on screen: ${JSON.stringify(box)}`);
+  await docsScreenshot(teacher, 'teacher-phone');
+}));
+
+moderation.run();
