@@ -33,6 +33,7 @@ export type ClusterEvent = { at: string; room: string } & (
   | { t: 'compacted' | 'cleared'; gen: number; len: number }
   | { t: 'recalled'; id: string; gen: number; len: number }
   | { t: 'roster'; s: string; on: boolean; who?: Who }
+  | { t: 'hand'; s: string; up: boolean; ts: number }
 );
 
 /** What a claim did: the nickname is held by someone else, or the tab counts (`at`: the person came online). */
@@ -146,6 +147,11 @@ export class Cluster {
   }
 
   // ---- the event stream
+
+  /** A raised or lowered hand, for the other nodes' view (this node has applied it already). */
+  publishHand(room: string, session: string, up: boolean, ts: number): Promise<unknown> {
+    return this.redis.xadd(EVENTS, 'MAXLEN', '~', String(EVENTS_KEEP), '*', 't', 'hand', 'room', room, 's', session, 'up', up ? '1' : '0', 'ts', String(ts));
+  }
 
   /** Applies every event stored so far: a handshake does this first, so it sees what any node did before. */
   sync(): Promise<void> {
@@ -288,6 +294,7 @@ function toEvent(at: string, fields: string[]): ClusterEvent | null {
       case 'compacted': case 'cleared': return { at, room, t: f.t, gen: Number(f.gen), len: Number(f.len) };
       case 'recalled': return { at, room, t: 'recalled', id: f.id, gen: Number(f.gen), len: Number(f.len) };
       case 'roster': return { at, room, t: 'roster', s: f.s, on: f.on === '1', who: f.who ? toWho(f.who) ?? undefined : undefined };
+      case 'hand': return { at, room, t: 'hand', s: f.s, up: f.up === '1', ts: Number(f.ts) };
     }
   } catch {}
   return null;

@@ -45,7 +45,11 @@ export interface RoomState {
   slow: number; // seconds a student waits between two messages; 0: no slow mode
   mutedUntil?: number; // to a muted student: when a timed mute ends (ms); absent: until lifted
 }
-export type TeacherAction = 'mute' | 'unmute' | 'quiet' | 'unquiet' | 'kick' | 'allow' | 'clear' | 'pin' | 'unpin' | 'delete' | 'slow';
+export type TeacherAction =
+  'mute' | 'unmute' | 'quiet' | 'unquiet' | 'kick' | 'allow' | 'clear' | 'pin' | 'unpin' | 'delete' | 'slow' | 'lower' | 'lowerAll';
+/** A raised hand in the teacher's queue. */
+export interface Hand { name: string; avatar: string; at: number }
+export type HandAck = { ok: true } | { ok: false; error: 'invalid_message' | 'not_allowed' };
 export const MUTE_MINUTES = [5, 15]; // a timed mute; without minutes a mute holds until lifted
 export const SLOW_SECONDS = [0, 10, 30, 60]; // slow mode's choices (0: off)
 export type TeacherError = 'not_teacher' | 'invalid_message' | 'not_online' | 'not_found' | 'not_allowed' | 'empty' | 'too_long';
@@ -68,6 +72,8 @@ export interface ServerToClientEvents {
   cleared: (c: { ts: number }) => void;
   announce: (a: { id: string; content: string; ts: number }) => void;
   recalled: (r: { id: string; name: string; byTeacher?: true }) => void; // taken back by its author, or deleted by the teacher
+  hand: (h: { up: boolean }) => void; // to a student's tabs: their hand, raised or lowered (by them or the teacher)
+  hands: (h: { queue: Hand[] }) => void; // to the teacher's tabs: the raised hands, oldest first
 }
 export interface ClientToServerEvents {
   textmsg: (
@@ -79,6 +85,7 @@ export interface ClientToServerEvents {
     t: { action: TeacherAction; name?: string; content?: string; id?: string; minutes?: number; seconds?: number }, ack?: (a: TeacherAck) => void,
   ) => void;
   recall: (r: { id: string }, ack?: (a: RecallAck) => void) => void;
+  hand: (h: { up: boolean }, ack?: (a: HandAck) => void) => void;
 }
 export interface InterServerEvents {}
 export interface SocketData { room: string; session: string }

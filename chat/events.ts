@@ -2,7 +2,8 @@
 // answering through the ack with a short error code. A refused message reaches no one.
 import { nanoid } from 'nanoid';
 import {
-  isCid, isContentError, toContent, toImageChunk, toPayloadAndAck, type AckFn, type ErrorCode, type ImageAck, type RecallAck, type TeacherAck,
+  isCid, isContentError, toContent, toImageChunk, toPayloadAndAck, type AckFn, type ErrorCode, type HandAck, type ImageAck, type RecallAck,
+  type TeacherAck,
 } from './contract.ts';
 import { toMentions } from './mentions.ts';
 import type { Session } from './people.ts';
@@ -94,4 +95,12 @@ function onRecall(room: Room, session: Session, _socket: ChatSocket, args: unkno
   ack?.(room.recall(session, id));
 }
 
-export const HANDLERS: Record<string, Handler> = { textmsg: onTextMsg, typing: onTyping, image: onImage, teacher: onTeacher, recall: onRecall };
+function onHand(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {
+  const [payload, ack] = toPayloadAndAck<(a: HandAck) => void>(args);
+  if (typeof payload?.up !== 'boolean') return ack?.({ ok: false, error: 'invalid_message' });
+  ack?.(room.setHand(session, payload.up));
+}
+
+export const HANDLERS: Record<string, Handler> = {
+  textmsg: onTextMsg, typing: onTyping, image: onImage, teacher: onTeacher, recall: onRecall, hand: onHand,
+};

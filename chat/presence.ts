@@ -24,6 +24,7 @@ export class Presence {
     private readonly listLimit: number,
     private readonly crowd: Crowd,
     private readonly leaveGraceMs: number,
+    private readonly onGone: (session: Session) => void = () => {}, // once told gone (after the grace)
   ) {}
 
   /** A person's first tab opened (`isHere`) or last tab closed. */
@@ -40,6 +41,7 @@ export class Presence {
       this.leaving.set(session.id, setTimeout(() => {
         this.leaving.delete(session.id);
         this.record(session, false);
+        this.onGone(session);
       }, this.leaveGraceMs).unref());
     }
   }

@@ -3,9 +3,10 @@
 import { nanoid } from 'nanoid';
 import type { Server, Socket } from 'socket.io';
 import {
-  type AckFn, type ClientToServerEvents, type RecallAck, RECALL_MS, type ErrorCode, type InterServerEvents, type RoomState,
+  type AckFn, type ClientToServerEvents, type Hand, type HandAck, type RecallAck, RECALL_MS, type ErrorCode, type InterServerEvents, type RoomState,
   type ServerToClientEvents, type SocketData, type TextMsg, toAvatar,
 } from './contract.ts';
+import { Hands } from './hands.ts';
 import { Conversations, type Entry } from './conversations.ts';
 import { toNameKey } from './names.ts';
 import { People, toUserInfo, type Session } from './people.ts';
@@ -57,6 +58,7 @@ export class Room {
   readonly convs: Conversations;
   readonly rules: Rules;
   readonly uploads: Uploads;
+  readonly hands = new Hands();
   private batch: { entry: Entry; ack?: AckFn }[] = [];
   private readonly presence: Presence;
   private compactAt = COMPACT_MIN_LINES;
@@ -70,6 +72,7 @@ export class Room {
     const tell = ctx.cluster ? ctx.io.local : ctx.io;
     this.presence = new Presence(
       (frame) => tell.to(this.id).emit('online', frame), () => this.people.online.size, ctx.listLimit, ctx.crowd, ctx.limits.leaveGraceMs,
+      (gone) => { if (this.hands.lower(gone.id)) this.tellHands(undefined, true); }, // every node drops it and tells its own tabs
     );
   }
 
@@ -123,6 +126,45 @@ export class Room {
       count: this.people.online.size, history: this.convs.historyFor(session.id, lastId), teacher: session.isTeacher,
       room: this.stateFor(session),
     });
+    if (session.isTeacher) socket.emit('hands', { queue: this.handQueue() });
+    else if (this.hands.has(session.id)) socket.emit('hand', { up: true });
+  }
+
+  // ---- raised hands
+
+  /** A student raises or lowers their hand: their tabs and the teacher's are told; in a cluster, the other nodes. */
+  setHand(session: Session, up: boolean): HandAck {
+    if (session.isTeacher) return { ok: false, error: 'not_allowed' };
+    const at = Date.now();
+    if (up ? this.hands.raise(session.id, at) : this.hands.lower(session.id)) this.handChanged(session, up, at);
+    return { ok: true };
+  }
+
+  /** The teacher lowers these people's hands. */
+  lowerHands(people: Session[]) {
+    for (const person of people) if (this.hands.lower(person.id)) this.handChanged(person, false, Date.now());
+  }
+
+  private handChanged(session: Session, up: boolean, at: number) {
+    this.tellHands(session);
+    this.ctx.cluster?.publishHand(this.id, session.id, up, at).catch((err: Error) => this.say(`could not share a raised hand: ${err.message}`));
+  }
+
+  /** The queue as the teacher sees it: oldest first, with names and avatars. */
+  handQueue(): Hand[] {
+    return this.hands.queue().flatMap(({ session, at }) => {
+      const person = this.people.get(session);
+      return person ? [{ name: person.name, avatar: person.avatar, at }] : [];
+    });
+  }
+
+  /** The student's tabs (their hand) and the teachers' (the queue). `isLocal`: this node's tabs only. */
+  tellHands(student?: Session, isLocal = false) {
+    const io = isLocal && this.ctx.cluster ? this.ctx.io.local : this.ctx.io;
+    const studentTabs = student ? this.tabIds(student) : [];
+    if (student && studentTabs.length) io.to(studentTabs).emit('hand', { up: this.hands.has(student.id) });
+    const teacherTabs = this.tabIds(...[...this.people.online.values()].filter((s) => s.isTeacher));
+    if (teacherTabs.length) io.to(teacherTabs).emit('hands', { queue: this.handQueue() });
   }
 
   /** Socket.IO rooms reaching every tab of these people: their sockets; in a cluster, a room per session, as
@@ -166,6 +208,10 @@ export class Room {
       case 'recalled':
         this.messageLog.observe?.(event.gen, event.len);
         this.convs.remove(event.id);
+        break;
+      case 'hand': // the node that took it has told the pages
+        if (event.up) this.hands.raise(event.s, event.ts);
+        else this.hands.lower(event.s);
         break;
     }
   }

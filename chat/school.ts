@@ -163,7 +163,7 @@ export class School {
     if (this.rooms.has(id)) return { status: 409, error: `A room "${id}" exists already.` };
     if (this.rooms.size >= MAX_ROOMS) return { status: 409, error: `This server holds at most ${MAX_ROOMS} rooms.` };
     const meta: RoomMeta = {
-      id, title, teacherKey: nanoid(), createdAt: Date.now(), quiet: false, pinned: null, muted: {}, kicked: {}, kickedSessions: [],
+      id, title, teacherKey: nanoid(), createdAt: Date.now(), quiet: false, pinned: null, muted: {}, kicked: {}, kickedSessions: [], mutedUntil: {}, slow: 0,
     };
     return this.open(await this.ctx.store.createRoom(meta)); // in a cluster, another node may have made it first
   }

@@ -36,6 +36,18 @@ const ACTIONS: Record<TeacherAction, Action> = {
     room.say(seconds ? `${t.name} turned slow mode on: one message every ${seconds} s per student` : `${t.name} turned slow mode off`);
     return OK;
   },
+  lower: (room, t, { name }) => {
+    const person = name === undefined ? undefined : room.people.recipient(name);
+    if (!person || !room.hands.has(person.id)) return { ok: false, error: 'not_found' };
+    room.lowerHands([person]);
+    room.say(`${t.name} lowered the hand of ${person.name}`);
+    return OK;
+  },
+  lowerAll: (room, t) => {
+    room.lowerHands(room.hands.queue().flatMap(({ session }) => room.people.get(session) ?? []));
+    room.say(`${t.name} lowered every hand`);
+    return OK;
+  },
   delete: (room, t, { id }) => {
     if (typeof id !== 'string' || !id || id.length > 64) return INVALID;
     return room.deleteMessage(t, id) ? OK : { ok: false, error: 'not_found' };
@@ -73,13 +85,15 @@ const ACTIONS: Record<TeacherAction, Action> = {
   unpin: (room, t) => { room.rules.pinned = null; room.say(`${t.name} removed the pinned announcement`); return OK; },
 };
 
+const NO_RULE = new Set<TeacherAction>(['delete', 'lower', 'lowerAll']); // they change no rule: told otherwise
+
 /** Runs one teacher action from an untrusted payload. */
 export function actAsTeacher(room: Room, session: Session, payload: Record<string, unknown> | null): TeacherAck {
   if (!session.isTeacher) return { ok: false, error: 'not_teacher' };
   const action = payload && Object.hasOwn(ACTIONS, String(payload.action)) ? (payload.action as TeacherAction) : null;
   if (!payload || !action || (payload.name !== undefined && typeof payload.name !== 'string')) return { ok: false, error: 'invalid_message' };
   const result = ACTIONS[action](room, session, payload as Args);
-  if (result.ok && action !== 'delete') { // a deletion changes no rule: the room was told by `recalled`
+  if (result.ok && !NO_RULE.has(action)) {
     room.broadcastState();
     room.saveMeta();
   }

@@ -166,6 +166,23 @@ onRedis(Shared)('a message recalled on one node is gone on every node: told to a
   void kept;
 });
 
+onRedis(Shared)('a hand raised on one node is in the teacher\'s queue on another; lowered there, the student is told', async () => {
+  const room = fresh('hands-');
+  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Hands test' }) });
+  const teacherKey = (made.body as { teacherKey: string }).teacherKey;
+  const teacher = await join(cluster, 0, { name: fresh('Teacher'), room, teacherKey });
+  const sam = fresh('Sam');
+  const student = await join(cluster, 1, { name: sam, room });
+  const queued = waitFor(teacher, 'hands', (h) => h.queue.some((x) => x.name === sam), 5000);
+  const answer = await new Promise((resolve) => (student.emit as Function).call(student, 'hand', { up: true }, resolve));
+  assert.equal(answer, { ok: true });
+  await queued;
+  await sleep(300); // node 0 has read the raise from the stream
+  const lowered = waitFor(student, 'hand', (h) => !h.up, 5000);
+  assert.equal(await actAs(teacher, 'lower', { name: sam }), { ok: true });
+  await lowered;
+});
+
 onRedis(Shared)('teacher actions on one node hold on all: mute, quiet, pin; a removal closes tabs on every node', async () => {
   const room = fresh('rules-');
   const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Rules test' }) });
