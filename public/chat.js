@@ -2,7 +2,7 @@
 // the connection opens. The teacher's tools load only once the server says this person is the teacher.
 import { bindLanguageSelect, roomParams, store, toAvatar, toNickname, toRoomId } from './i18n.js';
 import { $, retime, toast } from './dom.js';
-import { connect, joinAsStudent, recall, retry } from './connection.js';
+import { connect, emitAck, joinAsStudent, recall, retry } from './connection.js';
 import { showOriginal, toQuoteOf } from './messages.js';
 import { renderBadges, renderTyping, scrollDown, startConversations } from './conversations.js';
 import { startComposer } from './composer.js';
@@ -25,6 +25,9 @@ const ACTIONS = {
   bottom: scrollDown,
   student: joinAsStudent,
   'cancel-reply': () => state.setReply(null),
+  hand: async () => { // the server's `hand` event redraws the button
+    if (!(await emitAck('hand', { up: !state.me.hand }))?.ok) toast('notDone');
+  },
   sound: () => { // sound and vibration for private messages: on unless switched off here (kept in this browser)
     store.set('chat.sound', store.get('chat.sound') === 'off' ? 'on' : 'off');
     renderSound();

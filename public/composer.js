@@ -15,6 +15,13 @@ const ui = {
 const AT_END_RE = /(^|\s)@[^\s@]*$/; // the text before the caret ends with an @ being typed
 let typingSentAt = 0;
 
+/** A student's ✋: pressed while their hand is up (the server says, for every tab of theirs). */
+function renderHand() {
+  const button = $('[data-action="hand"]', ui.form);
+  button.hidden = !state.me.name || state.me.teacher;
+  button.setAttribute('aria-pressed', String(state.me.hand));
+}
+
 let slowUntil = 0; // slow mode: when I may write again here
 let slowTimer;
 
@@ -90,7 +97,7 @@ function onOpen() {
 
 /** Nothing to write with while the server would refuse it (the room note says why); back when lifted. */
 function renderSilenced() {
-  for (const el of ui.form.elements) el.disabled = state.isSilenced;
+  for (const el of ui.form.elements) if (!el.matches('[data-action="hand"]')) el.disabled = state.isSilenced; // a muted hand may still go up
   if (!state.isSlowed) waitSlowly(0);
 }
 
@@ -134,5 +141,6 @@ export function startComposer() {
   ui.emoji.addEventListener('click', loadEmoji);
   state.on('active', onOpen);
   state.on('reply', renderReply);
+  state.on('me', renderHand);
   for (const event of ['room', 'me', 'active', 'people']) state.on(event, renderSilenced);
 }

@@ -179,6 +179,8 @@ const ON = {
     socket.disconnect();
   },
   cleared: clearGroup,
+  hand({ up }) { state.setMe({ hand: up }); },
+  hands({ queue }) { state.setHands(queue); },
   announce,
   recalled,
   disconnect(reason) {

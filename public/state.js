@@ -1,7 +1,7 @@
 // The chat page's state owner: who I am, the room, the people online and the conversations. Views never
 // change it behind its back; they call its methods and redraw on the events it dispatches:
 // `me`, `room`, `people`, `conversation` (detail: the conversation), `active`, `unread`, `typing` (detail: the
-// conversation), `reply` (the message the next one answers, or null).
+// conversation), `reply` (the message the next one answers, or null), `hands` (the teacher's queue).
 export const GROUP = 'group'; // private conversations are keyed '@' + the partner's name key, so no name collides
 export const DEFAULT_ROOM = 'main';
 const TYPING_SHOWN_MS = 3000; // someone's indicator lasts this long after their last event
@@ -10,11 +10,12 @@ export const toKey = (name) => name.normalize('NFKC').toLowerCase(); // how the 
 export const toConvKey = (name) => (name === null ? GROUP : '@' + toKey(name));
 
 class ChatState extends EventTarget {
-  me = { name: '', avatar: 'cat', teacher: false };
+  me = { name: '', avatar: 'cat', teacher: false, hand: false };
   room = { id: DEFAULT_ROOM, title: '', quiet: false, muted: [], kicked: [], pinned: null, slow: 0 };
   people = new Map(); // name key -> { name, avatar, teacher? }
   convs = new Map(); // key -> { key, name, avatar, unread, mentions, typers: Map(name key -> { name, timer }) }
   active = GROUP;
+  hands = []; // the teacher's queue of raised hands, oldest first: { name, avatar, at }
   reply = null; // { id, name, content, image? }: what the next message of the active conversation answers
 
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
@@ -110,6 +111,11 @@ class ChatState extends EventTarget {
   clearUnread(c) {
     c.unread = c.mentions = 0;
     this.emit('unread');
+  }
+
+  setHands(queue) {
+    this.hands = queue;
+    this.emit('hands');
   }
 
   setReply(quote) {

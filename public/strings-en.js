@@ -147,4 +147,11 @@ export default {
   clearWarning: 'This cannot be undone: the messages leave every screen, the history and the saved file. Download the transcript first to keep them.',
   clearNow: 'Clear for everyone',
   cancel: 'Cancel',
+  raiseHand: 'Raise hand',
+  handsTitle: 'Raised hands',
+  lower: 'Lower',
+  lowerAll: 'Lower all',
+  minutesAgo: '{minutes} min',
+  justNow: 'now',
+  lowerHandOf: 'Lower the hand of {name}',
 };

@@ -147,4 +147,11 @@ export default {
   clearWarning: '清空后无法恢复：消息会从所有屏幕、历史记录和保存的文件中删除。如需保留，请先下载聊天记录。',
   clearNow: '为所有人清空',
   cancel: '取消',
+  raiseHand: '举手',
+  handsTitle: '举手的同学',
+  lower: '放下',
+  lowerAll: '全部放下',
+  minutesAgo: '{minutes} 分钟',
+  justNow: '刚刚',
+  lowerHandOf: '放下 {name} 的手',
 };

@@ -1,7 +1,7 @@
 // The teacher's controls, loaded by chat.js only once the server says this person is the teacher: room
 // actions through the `teacher` event, the transcript over HTTP with the key as a bearer token (never in a URL).
 // Everything here follows state.me.teacher, so a page that stops being the teacher's shows no control that would fail.
-import { t, translate } from './i18n.js';
+import { avatarUrl, t, translate } from './i18n.js';
 import { $, clone, loadStyle, setText, toast } from './dom.js';
 import { emitAck, teacherKey } from './connection.js';
 import { state, toKey } from './state.js';
@@ -10,6 +10,7 @@ import { closeMenu, openMenu } from './teacher-menu.js';
 loadStyle('teacher.css');
 
 const ui = {
+  hands: $('[data-hands]'),
   bar: $('[data-teacher-bar]'), unpin: $('[data-teacher="unpin"]'), tools: $('[data-tools]'),
   kickedHead: $('[data-kicked-head]'), kicked: $('[data-list="kicked"]'), slow: $('[data-teacher-slow]'),
 };
@@ -103,8 +104,39 @@ function render() {
   }));
 }
 
+/** The raised hands, oldest first: who, since when, and a Lower button each (and for all). */
+function renderHands() {
+  const queue = state.me.teacher ? state.hands : [];
+  ui.hands.hidden = !queue.length;
+  const title = document.createElement('h2');
+  setText(title, 'handsTitle');
+  const items = queue.map((hand) => {
+    const item = document.createElement('span');
+    item.className = 'hand-item';
+    const avatar = Object.assign(document.createElement('img'), { className: 'avatar', src: avatarUrl(hand.avatar), alt: '', width: 24, height: 24 });
+    const name = Object.assign(document.createElement('span'), { textContent: hand.name });
+    const since = document.createElement('time');
+    const minutes = Math.floor((Date.now() - hand.at) / 60_000);
+    setText(since, minutes ? 'minutesAgo' : 'justNow', { minutes: String(minutes) });
+    const lower = Object.assign(document.createElement('button'), { type: 'button' });
+    lower.dataset.teacher = 'lower';
+    setText(lower, 'lower', { name: hand.name });
+    lower.dataset.i18nLabel = 'lowerHandOf'; // which hand, for a screen reader
+    lower.setAttribute('aria-label', t('lowerHandOf', lower.dataset));
+    item.append(avatar, name, since, lower);
+    return item;
+  });
+  const all = Object.assign(document.createElement('button'), { type: 'button' });
+  all.dataset.teacher = 'lowerAll';
+  setText(all, 'lowerAll');
+  ui.hands.replaceChildren(title, ...items, ...(queue.length > 1 ? [all] : []));
+}
+
 export function start() {
   for (const event of ['me', 'room', 'people', 'active']) state.on(event, render);
+  state.on('hands', renderHands);
+  state.on('me', renderHands);
+  setInterval(renderHands, 30_000); // "how long ago" moves on
   document.addEventListener('click', (event) => {
     if (!state.me.teacher) return;
     const button = event.target.closest('[data-teacher], [data-more]');
@@ -113,4 +145,5 @@ export function start() {
   });
   ui.slow.addEventListener('change', () => send({ action: 'slow', seconds: Number(ui.slow.value) }));
   render();
+  renderHands();
 }

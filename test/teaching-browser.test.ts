@@ -73,6 +73,32 @@ moderation('from a message: the teacher deletes it for everyone; slow mode count
   await until('cleared', async () => (await kim.locator('[data-text]', { hasText: 'keep me in the transcript' }).count()) === 0);
 }));
 
+moderation('raised hands: a tap on ✋ (muted too); the teacher sees who and since when, and lowers one or all', () => withChat({}, async (c) => {
+  const teacher = await teacherJoins(c);
+  const sam = await c.join('Sam', { ...PHONE });
+  const kim = await c.join('Kim', { avatar: 'fox' });
+  const samHand = sam.getByRole('button', { name: 'Raise hand' });
+  const kimHand = kim.getByRole('button', { name: 'Raise hand' });
+  assert.ok(await teacher.getByRole('button', { name: 'Raise hand' }).isHidden(), 'the teacher has the floor');
+  await personMenu(teacher, 'Sam');
+  await menuItem(teacher, 'Mute until I lift it').click();
+  await until('Sam is muted', () => sam.locator('#content').isDisabled());
+  await samHand.tap();
+  await until('Sam\'s hand is up', async () => (await samHand.getAttribute('aria-pressed')) === 'true');
+  const hands = teacher.locator('[data-hands]');
+  await until('the teacher sees it', async () => /Raised hands\s*Sam\s*now\s*Lower/.test((await hands.innerText()).replace(/\n/g, ' ')));
+  await kimHand.click();
+  await until('in order', async () => (await hands.locator('.hand-item > span').allTextContents()).join() === 'Sam,Kim');
+  await docsScreenshot(teacher, 'teacher-hands');
+  await hands.locator('.hand-item', { hasText: 'Kim' }).getByRole('button', { name: 'Lower' }).click();
+  await until('Kim\'s hand is down', async () => (await kimHand.getAttribute('aria-pressed')) === 'false');
+  await kimHand.click();
+  await until('two again', async () => (await hands.locator('.hand-item').count()) === 2);
+  await hands.getByRole('button', { name: 'Lower all' }).click();
+  await until('all down', async () => (await samHand.getAttribute('aria-pressed')) === 'false' && (await kimHand.getAttribute('aria-pressed')) === 'false');
+  assert.ok(await hands.isHidden());
+}));
+
 moderation('on a phone the teacher bar fits the screen, Download transcript included', () => withChat({}, async (c) => {
   const teacher = await teacherJoins(c, [], PHONE);
   const bar = teacher.locator('[data-teacher-bar]');
