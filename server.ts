@@ -277,6 +277,12 @@ export function createChatServer(options: ChatOptions = {}) {
 
   io.on('connection', (socket) => {
     const room = school.rooms.get(socket.data.room);
+    if (room && socket.data.waiting) { // a locked room: this page waits for the teacher, in no Socket.IO room
+      socket.onAny(onEvent);
+      socket.on('disconnect', onDisconnect);
+      room.waitConnected(socket);
+      return;
+    }
     const session = room?.people.get(socket.data.session);
     if (!room || !session) return void socket.disconnect(true); // its room was deleted in between
     socket.onAny(onEvent);

@@ -43,10 +43,12 @@ export interface Online { count: number; joined?: UserInfo[]; left?: string[] }
 export interface RoomState {
   id: string; title: string; quiet: boolean; muted: string[]; kicked: string[]; pinned: Pin | null;
   slow: number; // seconds a student waits between two messages; 0: no slow mode
+  locked: boolean; // the waiting room: someone new waits for the teacher
   mutedUntil?: number; // to a muted student: when a timed mute ends (ms); absent: until lifted
 }
 export type TeacherAction =
-  'mute' | 'unmute' | 'quiet' | 'unquiet' | 'kick' | 'allow' | 'clear' | 'pin' | 'unpin' | 'delete' | 'slow' | 'lower' | 'lowerAll';
+  | 'mute' | 'unmute' | 'quiet' | 'unquiet' | 'kick' | 'allow' | 'clear' | 'pin' | 'unpin' | 'delete' | 'slow' | 'lower' | 'lowerAll'
+  | 'lock' | 'unlock' | 'admit' | 'refuse' | 'admitAll';
 /** A raised hand in the teacher's queue. */
 export interface Hand { name: string; avatar: string; at: number }
 export type HandAck = { ok: true } | { ok: false; error: 'invalid_message' | 'not_allowed' };
@@ -74,6 +76,9 @@ export interface ServerToClientEvents {
   recalled: (r: { id: string; name: string; byTeacher?: true }) => void; // taken back by its author, or deleted by the teacher
   hand: (h: { up: boolean }) => void; // to a student's tabs: their hand, raised or lowered (by them or the teacher)
   hands: (h: { queue: Hand[] }) => void; // to the teacher's tabs: the raised hands, oldest first
+  waiting: (w: { token: string }) => void; // to a page waiting for the teacher (the token keeps its place across a reconnect)
+  waitlist: (w: { queue: Hand[] }) => void; // to the teacher's tabs: who waits, oldest first
+  turnedAway: (t: { why: 'refused' | 'name_taken' }) => void; // to a waiting page, just before it is disconnected
 }
 export interface ClientToServerEvents {
   textmsg: (
@@ -88,7 +93,7 @@ export interface ClientToServerEvents {
   hand: (h: { up: boolean }, ack?: (a: HandAck) => void) => void;
 }
 export interface InterServerEvents {}
-export interface SocketData { room: string; session: string }
+export interface SocketData { room: string; session: string; waiting?: { token: string; name: string; avatar: Avatar } }
 
 // --- refusals of a handshake: a code in err.message, a sentence in err.data.message
 

@@ -38,6 +38,12 @@ export class People {
     return id === undefined ? undefined : this.sessions.get(id);
   }
 
+  /** Whether a handshake's session token is a person this room knows, under this nickname. */
+  knows(token: unknown, name: string): boolean {
+    const known = typeof token === 'string' ? this.sessions.get(token) : undefined;
+    return !!known && known.key === toNameKey(name);
+  }
+
   /** The person online under this nickname (or a look-alike of it). */
   byName(name: string): Session | undefined {
     return this.online.get(toNameKey(name));

@@ -7,6 +7,7 @@ import {
   type ServerToClientEvents, type SocketData, type TextMsg, toAvatar,
 } from './contract.ts';
 import { Hands } from './hands.ts';
+import { Waitlist, type Waiting } from './waitlist.ts';
 import { Conversations, type Entry } from './conversations.ts';
 import { toNameKey } from './names.ts';
 import { People, toUserInfo, type Session } from './people.ts';
@@ -59,6 +60,7 @@ export class Room {
   readonly rules: Rules;
   readonly uploads: Uploads;
   readonly hands = new Hands();
+  readonly waitlist = new Waitlist();
   private batch: { entry: Entry; ack?: AckFn }[] = [];
   private readonly presence: Presence;
   private compactAt = COMPACT_MIN_LINES;
@@ -87,6 +89,8 @@ export class Room {
   }
 
   get id() { return this.meta.id; }
+  /** A node of a cluster (its rooms are everyone's). */
+  get isShared() { return !!this.ctx.cluster; }
   /** A line in the terminal, with the time and the room. */
   say(what: string) { this.ctx.log(`[${new Date().toLocaleTimeString()}] ${this.id}: ${what}`); }
   /** Every tab in the room (on every node of a cluster). */
@@ -102,6 +106,11 @@ export class Room {
 
   /** Lets go of a tab's claim: on disconnect, and for a handshake whose socket never connected. */
   release(socket: ChatSocket) {
+    const waiting = socket.data?.waiting;
+    if (waiting) {
+      this.waitlist.away(waiting.token, socket.id);
+      return this.tellWaitlist();
+    }
     const session = this.people.get(socket.data?.session);
     if (!session || !session.tabs.includes(socket.id)) return;
     const wasLast = this.people.release(session, socket.id);
@@ -126,8 +135,58 @@ export class Room {
       count: this.people.online.size, history: this.convs.historyFor(session.id, lastId), teacher: session.isTeacher,
       room: this.stateFor(session),
     });
-    if (session.isTeacher) socket.emit('hands', { queue: this.handQueue() });
+    if (session.isTeacher) {
+      socket.emit('hands', { queue: this.handQueue() });
+      socket.emit('waitlist', { queue: this.waitlist.queue() });
+    }
     else if (this.hands.has(session.id)) socket.emit('hand', { up: true });
+  }
+
+  // ---- the waiting room
+
+  /** A page the room does not know, while it is locked: connected, but in no room, until the teacher decides. */
+  waitConnected(socket: ChatSocket) {
+    const { token, name, avatar } = socket.data.waiting!;
+    this.waitlist.wait(token, name, avatar, socket.id);
+    socket.emit('waiting', { token });
+    this.tellWaitlist();
+  }
+
+  /** The teacher lets someone in: their page gets its welcome now, or at its next handshake if it is away. */
+  admit(entry: Waiting) {
+    const socket = entry.socketId ? this.ctx.io.sockets.sockets.get(entry.socketId) : undefined;
+    if (!socket) {
+      entry.admitted = true;
+      return this.tellWaitlist();
+    }
+    this.waitlist.remove(entry.token);
+    const session = this.people.resolve(undefined, entry.name, entry.avatar);
+    if (session === 'name_taken') this.turnAway(socket, 'name_taken'); // someone took the nickname while they waited
+    else {
+      socket.data.waiting = undefined;
+      this.claim(socket, session);
+      this.welcome(socket, session, undefined);
+    }
+    this.tellWaitlist();
+  }
+
+  /** The teacher does not let someone in: their page is told and disconnected. */
+  refuse(entry: Waiting) {
+    this.waitlist.remove(entry.token);
+    const socket = entry.socketId ? this.ctx.io.sockets.sockets.get(entry.socketId) : undefined;
+    if (socket) this.turnAway(socket, 'refused');
+    this.tellWaitlist();
+  }
+
+  private turnAway(socket: ChatSocket, why: 'refused' | 'name_taken') {
+    socket.data.waiting = undefined;
+    socket.emit('turnedAway', { why });
+    socket.disconnect(true);
+  }
+
+  tellWaitlist() {
+    const teacherTabs = this.tabIds(...[...this.people.online.values()].filter((s) => s.isTeacher));
+    if (teacherTabs.length) this.ctx.io.to(teacherTabs).emit('waitlist', { queue: this.waitlist.queue() });
   }
 
   // ---- raised hands
@@ -181,6 +240,7 @@ export class Room {
   }
 
   sweep(now = Date.now()) {
+    if (this.waitlist.sweep(now)) this.tellWaitlist();
     const gone = this.people.toForget(now, this.ctx.sessionTtlMs, this.ctx.limits.maxSessions, RECENT_MS, (id) => this.convs.hasConversations(id));
     for (const s of gone) this.people.sessions.delete(s.id);
     for (const s of gone) this.convs.forget(s.id, (id) => this.people.sessions.has(id));

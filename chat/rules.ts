@@ -11,6 +11,7 @@ export class Rules {
   quiet = false; // everyone but the teacher muted
   pinned: Pin | null = null;
   slow = 0; // seconds a student waits between two messages
+  locked = false; // the waiting room: someone new waits for the teacher
   readonly muted = new Map<string, string>(); // name key -> name: a mute holds for the nickname, online or not
   readonly mutedUntil = new Map<string, number>(); // name key -> end of a timed mute (ms); none: until lifted
   readonly kicked = new Map<string, string>(); // name key -> name: refused until allowed
@@ -28,6 +29,7 @@ export class Rules {
     this.quiet = meta.quiet;
     this.pinned = meta.pinned;
     this.slow = meta.slow ?? 0;
+    this.locked = meta.locked ?? false;
     this.muted.clear();
     this.mutedUntil.clear();
     for (const [key, until] of Object.entries(meta.mutedUntil ?? {})) this.mutedUntil.set(key, until);
@@ -38,11 +40,11 @@ export class Rules {
     for (const id of meta.kickedSessions) this.kickedSessions.add(id);
   }
 
-  toMeta(): Pick<RoomMeta, 'quiet' | 'pinned' | 'muted' | 'kicked' | 'kickedSessions' | 'mutedUntil' | 'slow'> {
+  toMeta(): Pick<RoomMeta, 'quiet' | 'pinned' | 'muted' | 'kicked' | 'kickedSessions' | 'mutedUntil' | 'slow' | 'locked'> {
     this.dropEnded();
     return {
       quiet: this.quiet, pinned: this.pinned, muted: Object.fromEntries(this.muted), kicked: Object.fromEntries(this.kicked),
-      kickedSessions: [...this.kickedSessions], mutedUntil: Object.fromEntries(this.mutedUntil), slow: this.slow,
+      kickedSessions: [...this.kickedSessions], mutedUntil: Object.fromEntries(this.mutedUntil), slow: this.slow, locked: this.locked,
     };
   }
 
@@ -106,11 +108,12 @@ export class Rules {
 
   /** Who is muted or removed is the teacher's business; a student only learns about themselves. */
   stateFor(id: string, title: string, session?: Session): RoomState {
-    const { quiet, pinned, slow } = this;
+    const { quiet, pinned, slow, locked } = this;
     this.dropEnded();
-    if (session?.isTeacher) return { id, title, quiet, pinned, slow, kicked: [...this.kicked.values()], muted: [...this.muted.values()] };
-    if (!session || !this.muted.has(session.key)) return { id, title, quiet, pinned, slow, kicked: [], muted: [] };
+    const shared = { id, title, quiet, pinned, slow, locked };
+    if (session?.isTeacher) return { ...shared, kicked: [...this.kicked.values()], muted: [...this.muted.values()] };
+    if (!session || !this.muted.has(session.key)) return { ...shared, kicked: [], muted: [] };
     const until = this.mutedUntil.get(session.key);
-    return { id, title, quiet, pinned, slow, kicked: [], muted: [session.name], ...(until && { mutedUntil: until }) };
+    return { ...shared, kicked: [], muted: [session.name], ...(until && { mutedUntil: until }) };
   }
 }

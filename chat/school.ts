@@ -86,11 +86,26 @@ export class School {
     if (this.ctx.cluster) return this.admitShared(socket, auth, room, name, hasKey);
     if (!hasKey && room.rules.isKicked(toNameKey(name), auth.session)) return 'kicked';
     if (socket.conn.readyState !== 'open') return 'server_error'; // gone already: claim nothing
+    if (!hasKey && room.rules.locked && this.waits(socket, auth, room, name)) return room;
     const session = room.people.resolve(auth.session, name, toAvatar(auth.avatar));
     if (session === 'name_taken') return session;
     if (hasKey) session.isTeacher = true;
     room.claim(socket, session);
     return room;
+  }
+
+  /** In a locked room, someone it does not know waits for the teacher (unless the teacher let them in while
+   * their page was away): true if this handshake waits. */
+  private waits(socket: ChatSocket, auth: Record<string, unknown>, room: Room, name: string): boolean {
+    if (room.people.knows(auth.session, name)) return false;
+    const entry = room.waitlist.get(auth.waitToken);
+    if (entry?.admitted) {
+      room.waitlist.remove(entry.token);
+      return false;
+    }
+    const token = entry?.token ?? nanoid();
+    socket.data = { room: room.id, session: '', waiting: { token, name, avatar: toAvatar(auth.avatar) } };
+    return true;
   }
 
   /** admit() in a cluster: first everything any node did so far, then the nickname claimed in Redis. */
@@ -163,7 +178,7 @@ export class School {
     if (this.rooms.has(id)) return { status: 409, error: `A room "${id}" exists already.` };
     if (this.rooms.size >= MAX_ROOMS) return { status: 409, error: `This server holds at most ${MAX_ROOMS} rooms.` };
     const meta: RoomMeta = {
-      id, title, teacherKey: nanoid(), createdAt: Date.now(), quiet: false, pinned: null, muted: {}, kicked: {}, kickedSessions: [], mutedUntil: {}, slow: 0,
+      id, title, teacherKey: nanoid(), createdAt: Date.now(), quiet: false, pinned: null, muted: {}, kicked: {}, kickedSessions: [], mutedUntil: {}, slow: 0, locked: false,
     };
     return this.open(await this.ctx.store.createRoom(meta)); // in a cluster, another node may have made it first
   }

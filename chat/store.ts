@@ -23,6 +23,7 @@ export interface RoomMeta {
   kickedSessions: string[];
   mutedUntil?: Record<string, number>; // name key -> end of a timed mute (ms)
   slow?: number; // slow mode, seconds
+  locked?: boolean; // the waiting room
 }
 
 /** One room's message log: read once at start, appended to, rewritten when compacted. */
@@ -88,5 +89,6 @@ export function toRoomMeta(value: unknown): RoomMeta | null {
     mutedUntil: isPlainObject(value.mutedUntil)
       ? Object.fromEntries(Object.entries(value.mutedUntil).filter(([, ts]) => Number.isFinite(ts))) as Record<string, number> : {},
     slow: Number.isSafeInteger(value.slow) && (value.slow as number) > 0 ? value.slow as number : 0,
+    locked: value.locked === true,
   };
 }

@@ -48,6 +48,38 @@ const ACTIONS: Record<TeacherAction, Action> = {
     room.say(`${t.name} lowered every hand`);
     return OK;
   },
+  lock: (room, t) => {
+    if (room.isShared) return { ok: false, error: 'not_allowed' }; // the waiting room is one node's, not yet a cluster's
+    room.rules.locked = true;
+    room.say(`${t.name} locked the room: newcomers wait for the teacher`);
+    return OK;
+  },
+  unlock: (room, t) => {
+    room.rules.locked = false;
+    for (const entry of room.waitlist.waiting()) room.admit(entry);
+    room.say(`${t.name} unlocked the room (everyone waiting is let in)`);
+    return OK;
+  },
+  admit: (room, t, { name }) => {
+    const entry = name === undefined ? undefined : room.waitlist.byName(name);
+    if (!entry) return { ok: false, error: 'not_found' };
+    room.admit(entry);
+    room.say(`${t.name} let ${entry.name} in`);
+    return OK;
+  },
+  admitAll: (room, t) => {
+    const waiting = room.waitlist.waiting();
+    for (const entry of waiting) room.admit(entry);
+    room.say(`${t.name} let everyone waiting in (${waiting.length})`);
+    return OK;
+  },
+  refuse: (room, t, { name }) => {
+    const entry = name === undefined ? undefined : room.waitlist.byName(name);
+    if (!entry) return { ok: false, error: 'not_found' };
+    room.refuse(entry);
+    room.say(`${t.name} did not let ${entry.name} in`);
+    return OK;
+  },
   delete: (room, t, { id }) => {
     if (typeof id !== 'string' || !id || id.length > 64) return INVALID;
     return room.deleteMessage(t, id) ? OK : { ok: false, error: 'not_found' };
@@ -85,7 +117,7 @@ const ACTIONS: Record<TeacherAction, Action> = {
   unpin: (room, t) => { room.rules.pinned = null; room.say(`${t.name} removed the pinned announcement`); return OK; },
 };
 
-const NO_RULE = new Set<TeacherAction>(['delete', 'lower', 'lowerAll']); // they change no rule: told otherwise
+const NO_RULE = new Set<TeacherAction>(['delete', 'lower', 'lowerAll', 'admit', 'admitAll', 'refuse']); // they change no rule: told otherwise
 
 /** Runs one teacher action from an untrusted payload. */
 export function actAsTeacher(room: Room, session: Session, payload: Record<string, unknown> | null): TeacherAck {
