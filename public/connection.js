@@ -22,6 +22,7 @@ const screen = $('[data-refused]');
 const sessionKey = () => `chat.session.${state.room.id}.${toKey(state.me.name)}`;
 const kickedKey = () => `chat.kicked.${state.room.id}`;
 const teacherKeyName = () => `teacherKey.${state.room.id}`;
+const waitKey = () => `chat.wait.${state.room.id}`; // this tab's place in a locked room's waiting list
 export const teacherKey = () => tabStore.get(teacherKeyName()) || undefined;
 const newCid = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -34,7 +35,7 @@ export const socket = io({
   // goes under any nickname, as the server refuses it until allowed back.
   auth: (cb) => cb({
     name: state.me.name, avatar: state.me.avatar, session: store.get(sessionKey()) || store.get(kickedKey()) || undefined,
-    lastId, lang: getLang(), teacherKey: teacherKey(),
+    lastId, lang: getLang(), teacherKey: teacherKey(), waitToken: tabStore.get(waitKey()) || undefined,
     room: state.room.id === DEFAULT_ROOM ? undefined : state.room.id, // none: the default room, as before rooms
   }),
 });
@@ -142,6 +143,7 @@ const ON = {
     store.set('chat.name', w.name);
     store.set('chat.avatar', w.avatar);
     store.set(kickedKey(), '');
+    tabStore.set(waitKey(), '');
     state.setMe({ name: w.name, avatar: w.avatar, teacher: w.teacher });
     state.setPeople(w.users);
     state.setRoom(w.room);
@@ -180,11 +182,21 @@ const ON = {
   },
   cleared: clearGroup,
   hand({ up }) { state.setMe({ hand: up }); },
+  waiting({ token }) { // a locked room: connected, and waiting for the teacher (a welcome ends it)
+    tabStore.set(waitKey(), token);
+    showScreen('waiting');
+    setBanner(null);
+  },
+  turnedAway({ why }) {
+    tabStore.set(waitKey(), '');
+    showScreen(why === 'refused' ? 'refused' : 'taken'); // first: the disconnect that follows must not reconnect
+  },
+  waitlist({ queue }) { state.setWaitlist(queue); },
   hands({ queue }) { state.setHands(queue); },
   announce,
   recalled,
   disconnect(reason) {
-    if (isScreenShown()) return; // refused or removed: no way back in by retrying
+    if (isScreenShown() && !isWaiting()) return; // refused or removed: no way back in by retrying
     if (reason === 'io server disconnect') socket.connect(); // still the same person: try again
     if (!isBannerShown()) setBanner('offline');
     inFlight = null;
@@ -200,6 +212,7 @@ const ON = {
 // --- the screen over the chat: shown at once (the page stops retrying), its words loaded on demand
 
 const isScreenShown = () => !screen.hidden;
+const isWaiting = () => !!tabStore.get(waitKey()); // a waiting page reconnects as any page does
 const hideScreen = () => { screen.hidden = true; };
 
 function showScreen(code, sentence) {

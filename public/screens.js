@@ -14,6 +14,9 @@ const SCREENS = {
   bad_key: { text: 'badKey', hint: 'badKeyHint', action: 'student', label: 'joinAsStudent' }, // never teacher controls that fail
   rate_limited: { text: 'tooManyTries', hint: 'tooManyTriesHint', action: 'student', label: 'joinAsStudent' }, // only keys are held back
   closed: { text: 'closedRoom' }, // nothing to go back to
+  waiting: { text: 'waitingForTeacher', hint: 'waitingHint' }, // the page goes on by itself once let in
+  refused: { text: 'notLetIn', link: 'backToLogin' },
+  taken: { text: 'nameTakenWhileWaiting', link: 'backToLogin' },
 };
 
 const ui = {

@@ -16,6 +16,7 @@ class ChatState extends EventTarget {
   convs = new Map(); // key -> { key, name, avatar, unread, mentions, typers: Map(name key -> { name, timer }) }
   active = GROUP;
   hands = []; // the teacher's queue of raised hands, oldest first: { name, avatar, at }
+  waitlist = []; // the teacher's: who waits to come into a locked room, oldest first
   reply = null; // { id, name, content, image? }: what the next message of the active conversation answers
 
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
@@ -111,6 +112,11 @@ class ChatState extends EventTarget {
   clearUnread(c) {
     c.unread = c.mentions = 0;
     this.emit('unread');
+  }
+
+  setWaitlist(queue) {
+    this.waitlist = queue;
+    this.emit('waitlist');
   }
 
   setHands(queue) {

@@ -10,7 +10,7 @@ import { closeMenu, openMenu } from './teacher-menu.js';
 loadStyle('teacher.css');
 
 const ui = {
-  hands: $('[data-hands]'),
+  hands: $('[data-hands]'), waitlist: $('[data-waitlist]'),
   bar: $('[data-teacher-bar]'), unpin: $('[data-teacher="unpin"]'), tools: $('[data-tools]'),
   kickedHead: $('[data-kicked-head]'), kicked: $('[data-list="kicked"]'), slow: $('[data-teacher-slow]'),
 };
@@ -83,9 +83,10 @@ function render() {
   document.body.classList.toggle('is-teacher', isTeacher);
   const { room } = state;
   ui.slow.value = String(room.slow ?? 0);
-  const quiet = $('[aria-pressed]', ui.bar);
-  quiet.setAttribute('aria-pressed', room.quiet);
-  quiet.dataset.teacher = room.quiet ? 'unquiet' : 'quiet';
+  for (const [button, isOn, on, off] of [[$('[data-teacher$="quiet"]', ui.bar), room.quiet, 'quiet', 'unquiet'], [$('[data-teacher$="lock"]', ui.bar), room.locked, 'lock', 'unlock']]) {
+    button.setAttribute('aria-pressed', String(!!isOn));
+    button.dataset.teacher = isOn ? off : on;
+  }
 
   const partner = state.activeConv.name; // null in the group
   const mute = ui.tools.firstElementChild;
@@ -104,39 +105,49 @@ function render() {
   }));
 }
 
-/** The raised hands, oldest first: who, since when, and a Lower button each (and for all). */
-function renderHands() {
-  const queue = state.me.teacher ? state.hands : [];
-  ui.hands.hidden = !queue.length;
+/** A button of a queue: its action on one person (`name`) or on all, its label, and for a screen reader whose. */
+function queueButton(action, key, name, labelKey) {
+  const button = Object.assign(document.createElement('button'), { type: 'button' });
+  button.dataset.teacher = action;
+  setText(button, key, name ? { name } : {});
+  if (labelKey) {
+    button.dataset.i18nLabel = labelKey;
+    button.setAttribute('aria-label', t(labelKey, button.dataset));
+  }
+  return button;
+}
+
+/** A queue of people above the chat, oldest first: who, since when, and buttons for each and for all. */
+function renderQueue(region, queue, titleKey, each, all) {
+  region.hidden = !queue.length;
   const title = document.createElement('h2');
-  setText(title, 'handsTitle');
-  const items = queue.map((hand) => {
+  setText(title, titleKey);
+  const items = queue.map((person) => {
     const item = document.createElement('span');
     item.className = 'hand-item';
-    const avatar = Object.assign(document.createElement('img'), { className: 'avatar', src: avatarUrl(hand.avatar), alt: '', width: 24, height: 24 });
-    const name = Object.assign(document.createElement('span'), { textContent: hand.name });
+    const avatar = Object.assign(document.createElement('img'), { className: 'avatar', src: avatarUrl(person.avatar), alt: '', width: 24, height: 24 });
+    const name = Object.assign(document.createElement('span'), { textContent: person.name });
     const since = document.createElement('time');
-    const minutes = Math.floor((Date.now() - hand.at) / 60_000);
+    const minutes = Math.floor((Date.now() - person.at) / 60_000);
     setText(since, minutes ? 'minutesAgo' : 'justNow', { minutes: String(minutes) });
-    const lower = Object.assign(document.createElement('button'), { type: 'button' });
-    lower.dataset.teacher = 'lower';
-    setText(lower, 'lower', { name: hand.name });
-    lower.dataset.i18nLabel = 'lowerHandOf'; // which hand, for a screen reader
-    lower.setAttribute('aria-label', t('lowerHandOf', lower.dataset));
-    item.append(avatar, name, since, lower);
+    item.append(avatar, name, since, ...each.map(([action, key, labelKey]) => queueButton(action, key, person.name, labelKey)));
     return item;
   });
-  const all = Object.assign(document.createElement('button'), { type: 'button' });
-  all.dataset.teacher = 'lowerAll';
-  setText(all, 'lowerAll');
-  ui.hands.replaceChildren(title, ...items, ...(queue.length > 1 ? [all] : []));
+  region.replaceChildren(title, ...items, ...(queue.length > 1 ? [queueButton(...all)] : []));
+}
+
+/** The raised hands and the people waiting to come in. */
+function renderQueues() {
+  const isTeacher = state.me.teacher;
+  renderQueue(ui.hands, isTeacher ? state.hands : [], 'handsTitle', [['lower', 'lower', 'lowerHandOf']], ['lowerAll', 'lowerAll']);
+  renderQueue(ui.waitlist, isTeacher ? state.waitlist : [], 'waitlistTitle',
+    [['admit', 'letIn', 'letInWho'], ['refuse', 'refuseEntry', 'refuseWho']], ['admitAll', 'letAllIn']);
 }
 
 export function start() {
   for (const event of ['me', 'room', 'people', 'active']) state.on(event, render);
-  state.on('hands', renderHands);
-  state.on('me', renderHands);
-  setInterval(renderHands, 30_000); // "how long ago" moves on
+  for (const event of ['hands', 'waitlist', 'me']) state.on(event, renderQueues);
+  setInterval(renderQueues, 30_000); // "how long ago" moves on
   document.addEventListener('click', (event) => {
     if (!state.me.teacher) return;
     const button = event.target.closest('[data-teacher], [data-more]');
@@ -145,5 +156,5 @@ export function start() {
   });
   ui.slow.addEventListener('change', () => send({ action: 'slow', seconds: Number(ui.slow.value) }));
   render();
-  renderHands();
+  renderQueues();
 }

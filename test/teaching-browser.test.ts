@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
-import { browserSuite, docsScreenshot, message, PHONE, say, teacherJoins, textOf, until, withChat } from './browser-helpers.ts';
+import { browserSuite, docsScreenshot, message, PHONE, ready, say, teacherJoins, textOf, until, withChat } from './browser-helpers.ts';
 
 const menuItem = (page: Page, name: string) => page.getByRole('menuitem', { name, exact: true });
 /** The teacher opens the ⋯ menu of a person in the people list. */
@@ -97,6 +97,32 @@ moderation('raised hands: a tap on ✋ (muted too); the teacher sees who and sin
   await hands.getByRole('button', { name: 'Lower all' }).click();
   await until('all down', async () => (await samHand.getAttribute('aria-pressed')) === 'false' && (await kimHand.getAttribute('aria-pressed')) === 'false');
   assert.ok(await hands.isHidden());
+}));
+
+moderation('the waiting room: locked, someone new waits on a screen that says so until let in; someone else is refused', () => withChat({}, async (c) => {
+  const teacher = await teacherJoins(c);
+  const sam = await c.join('Sam', { avatar: 'fox' });
+  await teacher.getByRole('button', { name: 'Lock the room' }).click();
+  await until('locked', async () => (await teacher.getByRole('button', { name: 'Lock the room' }).getAttribute('aria-pressed')) === 'true');
+  await sam.reload();
+  await ready(sam); // known here: straight back in
+  const kim = await c.join('Kim', { ...PHONE, isWelcomed: false });
+  await kim.locator('[data-refused-text]', { hasText: 'Waiting for the teacher to let you in…' }).waitFor();
+  await docsScreenshot(kim, 'waiting-phone');
+  const waitlist = teacher.locator('[data-waitlist]');
+  await waitlist.locator('.hand-item', { hasText: 'Kim' }).waitFor();
+  await docsScreenshot(teacher, 'teacher-waitlist');
+  await waitlist.getByRole('button', { name: 'Let Kim in' }).click();
+  await ready(kim);
+  assert.ok(await kim.locator('[data-refused]').isHidden(), 'the waiting screen is gone');
+  await say(kim, 'hello, I am in');
+  await message(sam, 'hello, I am in');
+  const lee = await c.join('Lee', { isWelcomed: false });
+  await waitlist.locator('.hand-item', { hasText: 'Lee' }).waitFor();
+  await waitlist.getByRole('button', { name: 'Refuse Lee' }).click();
+  await lee.locator('[data-refused-text]', { hasText: 'The teacher did not let you in.' }).waitFor();
+  assert.ok(await lee.getByRole('link', { name: 'Choose another nickname' }).isVisible());
+  assert.ok(await waitlist.isHidden(), 'nobody waits any more');
 }));
 
 moderation('on a phone the teacher bar fits the screen, Download transcript included', () => withChat({}, async (c) => {
