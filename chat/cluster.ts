@@ -34,6 +34,8 @@ export type ClusterEvent = { at: string; room: string } & (
   | { t: 'recalled'; id: string; gen: number; len: number }
   | { t: 'roster'; s: string; on: boolean; who?: Who }
   | { t: 'hand'; s: string; up: boolean; ts: number }
+  | { t: 'wait'; w: string; name: string; avatar: string; ts: number; node: string; on: boolean } // a page waits (on) or is away
+  | { t: 'admit' | 'refuse' | 'unwait'; w: string } // the teacher decided, or the page gave up
 );
 
 /** What a claim did: the nickname is held by someone else, or the tab counts (`at`: the person came online). */
@@ -150,7 +152,12 @@ export class Cluster {
 
   /** A raised or lowered hand, for the other nodes' view (this node has applied it already). */
   publishHand(room: string, session: string, up: boolean, ts: number): Promise<unknown> {
-    return this.redis.xadd(EVENTS, 'MAXLEN', '~', String(EVENTS_KEEP), '*', 't', 'hand', 'room', room, 's', session, 'up', up ? '1' : '0', 'ts', String(ts));
+    return this.publish(room, 'hand', { s: session, up: up ? '1' : '0', ts: String(ts) });
+  }
+
+  /** A small room event every node applies in the stream's order (this one too, unless it says otherwise). */
+  publish(room: string, t: string, fields: Record<string, string>): Promise<unknown> {
+    return this.redis.xadd(EVENTS, 'MAXLEN', '~', String(EVENTS_KEEP), '*', 't', t, 'room', room, ...Object.entries(fields).flat());
   }
 
   /** Applies every event stored so far: a handshake does this first, so it sees what any node did before. */
@@ -295,6 +302,8 @@ function toEvent(at: string, fields: string[]): ClusterEvent | null {
       case 'recalled': return { at, room, t: 'recalled', id: f.id, gen: Number(f.gen), len: Number(f.len) };
       case 'roster': return { at, room, t: 'roster', s: f.s, on: f.on === '1', who: f.who ? toWho(f.who) ?? undefined : undefined };
       case 'hand': return { at, room, t: 'hand', s: f.s, up: f.up === '1', ts: Number(f.ts) };
+      case 'wait': return { at, room, t: 'wait', w: f.w, name: f.name, avatar: f.avatar, ts: Number(f.ts), node: f.node, on: f.on === '1' };
+      case 'admit': case 'refuse': case 'unwait': return { at, room, t: f.t, w: f.w };
     }
   } catch {}
   return null;

@@ -89,8 +89,6 @@ export class Room {
   }
 
   get id() { return this.meta.id; }
-  /** A node of a cluster (its rooms are everyone's). */
-  get isShared() { return !!this.ctx.cluster; }
   /** A line in the terminal, with the time and the room. */
   say(what: string) { this.ctx.log(`[${new Date().toLocaleTimeString()}] ${this.id}: ${what}`); }
   /** Every tab in the room (on every node of a cluster). */
@@ -109,6 +107,7 @@ export class Room {
     const waiting = socket.data?.waiting;
     if (waiting) {
       this.waitlist.away(waiting.token, socket.id);
+      this.shareWaiting(waiting.token, false);
       return this.tellWaitlist();
     }
     const session = this.people.get(socket.data?.session);
@@ -147,35 +146,93 @@ export class Room {
   /** A page the room does not know, while it is locked: connected, but in no room, until the teacher decides. */
   waitConnected(socket: ChatSocket) {
     const { token, name, avatar } = socket.data.waiting!;
-    this.waitlist.wait(token, name, avatar, socket.id);
+    const entry = this.waitlist.wait(token, name, avatar, socket.id);
+    entry.node = this.ctx.cluster?.nodeId;
     socket.emit('waiting', { token });
+    this.shareWaiting(token, true);
     this.tellWaitlist();
   }
 
-  /** The teacher lets someone in: their page gets its welcome now, or at its next handshake if it is away. */
-  admit(entry: Waiting) {
+  /** In a cluster: the other nodes learn who waits here (their teachers' lists), and when the page is away. */
+  private shareWaiting(token: string, isHere: boolean) {
+    const entry = this.waitlist.get(token);
+    if (!this.ctx.cluster || !entry) return;
+    const fields = { w: token, name: entry.name, avatar: entry.avatar, ts: String(entry.at), node: this.ctx.cluster.nodeId, on: isHere ? '1' : '0' };
+    this.ctx.cluster.publish(this.id, 'wait', fields).catch((err: Error) => this.say(`could not share a waiting page: ${err.message}`));
+  }
+
+  /** The teacher's decision. In a cluster it goes through the event stream, and the node of the page carries it out. */
+  decide(entry: Waiting, t: 'admit' | 'refuse') {
+    if (!this.ctx.cluster) return t === 'admit' ? this.admit(entry) : this.refuse(entry);
+    this.ctx.cluster.publish(this.id, t, { w: entry.token }).catch((err: Error) => this.say(`could not share a decision: ${err.message}`));
+  }
+
+  /** Lets someone in: their page gets its welcome now, or at its next handshake if it is away. */
+  private admit(entry: Waiting) {
     const socket = entry.socketId ? this.ctx.io.sockets.sockets.get(entry.socketId) : undefined;
     if (!socket) {
       entry.admitted = true;
-      return this.tellWaitlist();
+      return this.tellWaitlist(true);
     }
     this.waitlist.remove(entry.token);
+    this.tellWaitlist(true);
     const session = this.people.resolve(undefined, entry.name, entry.avatar);
-    if (session === 'name_taken') this.turnAway(socket, 'name_taken'); // someone took the nickname while they waited
-    else {
-      socket.data.waiting = undefined;
-      this.claim(socket, session);
-      this.welcome(socket, session, undefined);
-    }
-    this.tellWaitlist();
+    if (session === 'name_taken') return this.turnAway(socket, 'name_taken'); // someone took the nickname while they waited
+    socket.data.waiting = undefined;
+    void this.enter(socket, session).then((entered) => {
+      if (entered === 'name_taken') this.turnAway(socket, 'name_taken');
+      else if (entered) this.welcome(socket, session, undefined);
+    });
   }
 
-  /** The teacher does not let someone in: their page is told and disconnected. */
-  refuse(entry: Waiting) {
+  /** Claims a tab's nickname (in a cluster, in Redis first): 'name_taken', true, or false if the page left meanwhile. */
+  async enter(socket: ChatSocket, session: Session): Promise<boolean | 'name_taken'> {
+    const cluster = this.ctx.cluster;
+    if (!cluster) {
+      this.claim(socket, session);
+      return true;
+    }
+    const claim = await cluster.claim(this.id, session.id, session.key, toUserInfo(session));
+    if (claim === 'name_taken') return claim;
+    this.claim(socket, session);
+    if (claim.at) this.applyRoster(session.id, true, claim.at);
+    if (socket.conn.readyState === 'open') return true;
+    this.release(socket); // gone while Redis answered
+    return false;
+  }
+
+  /** Does not let someone in: their page is told and disconnected. */
+  private refuse(entry: Waiting) {
     this.waitlist.remove(entry.token);
     const socket = entry.socketId ? this.ctx.io.sockets.sockets.get(entry.socketId) : undefined;
     if (socket) this.turnAway(socket, 'refused');
-    this.tellWaitlist();
+    this.tellWaitlist(true);
+  }
+
+  /** In a cluster: what another node (or this one) said of a waiting page, in the stream's order. */
+  private applyWaiting(event: Extract<ClusterEvent, { w: string }>) {
+    const entry = this.waitlist.get(event.w);
+    const isMine = entry?.node === this.ctx.cluster?.nodeId && !!entry?.socketId;
+    if (event.t === 'wait') {
+      if (entry?.node === this.ctx.cluster?.nodeId && event.node === entry?.node) return; // this node's own news
+      const known = this.waitlist.wait(event.w, event.name, toAvatar(event.avatar), null, event.ts);
+      Object.assign(known, { node: event.node, isAway: !event.on, goneAt: event.on ? 0 : Date.now() });
+    } else if (!entry) {
+      return;
+    } else if (event.t === 'admit') {
+      if (isMine || !entry.isAway) return this.admitHere(entry, isMine);
+      entry.admitted = true; // away: whichever node it comes back to lets it in
+    } else if (event.t === 'refuse') {
+      if (isMine) return this.refuse(entry);
+      this.waitlist.remove(event.w);
+    } else {
+      this.waitlist.remove(event.w);
+    }
+  }
+
+  private admitHere(entry: Waiting, isMine: boolean) {
+    if (isMine) return this.admit(entry);
+    this.waitlist.remove(entry.token); // its node lets it in
   }
 
   private turnAway(socket: ChatSocket, why: 'refused' | 'name_taken') {
@@ -184,9 +241,11 @@ export class Room {
     socket.disconnect(true);
   }
 
-  tellWaitlist() {
+  /** The waiting list to the teachers' tabs. `isLocal`: in a cluster, this node's tabs only (every node tells its own). */
+  tellWaitlist(isLocal = false) {
+    const io = isLocal && this.ctx.cluster ? this.ctx.io.local : this.ctx.io;
     const teacherTabs = this.tabIds(...[...this.people.online.values()].filter((s) => s.isTeacher));
-    if (teacherTabs.length) this.ctx.io.to(teacherTabs).emit('waitlist', { queue: this.waitlist.queue() });
+    if (teacherTabs.length) io.to(teacherTabs).emit('waitlist', { queue: this.waitlist.queue() });
   }
 
   // ---- raised hands
@@ -240,7 +299,12 @@ export class Room {
   }
 
   sweep(now = Date.now()) {
-    if (this.waitlist.sweep(now)) this.tellWaitlist();
+    const givenUp = this.waitlist.givenUp(now, this.ctx.cluster?.nodeId);
+    for (const entry of givenUp) {
+      this.waitlist.remove(entry.token);
+      this.ctx.cluster?.publish(this.id, 'unwait', { w: entry.token }).catch(() => {}); // the others' lists: at worst it stays listed
+    }
+    if (givenUp.length) this.tellWaitlist();
     const gone = this.people.toForget(now, this.ctx.sessionTtlMs, this.ctx.limits.maxSessions, RECENT_MS, (id) => this.convs.hasConversations(id));
     for (const s of gone) this.people.sessions.delete(s.id);
     for (const s of gone) this.convs.forget(s.id, (id) => this.people.sessions.has(id));
@@ -268,6 +332,10 @@ export class Room {
       case 'recalled':
         this.messageLog.observe?.(event.gen, event.len);
         this.convs.remove(event.id);
+        break;
+      case 'wait': case 'admit': case 'refuse': case 'unwait':
+        this.applyWaiting(event);
+        this.tellWaitlist(true);
         break;
       case 'hand': // the node that took it has told the pages
         if (event.up) this.hands.raise(event.s, event.ts);

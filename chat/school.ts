@@ -115,6 +115,7 @@ export class School {
       await cluster.sync();
       if (this.rooms.get(room.id) !== room) return 'no_room'; // deleted meanwhile
       if (!hasKey && room.rules.isKicked(toNameKey(name), auth.session)) return 'kicked';
+      if (!hasKey && room.rules.locked && this.waits(socket, auth, room, name)) return room;
       const session = room.people.resolve(auth.session, name, toAvatar(auth.avatar));
       if (session === 'name_taken') return session;
       if (hasKey) session.isTeacher = true;

@@ -49,34 +49,33 @@ const ACTIONS: Record<TeacherAction, Action> = {
     return OK;
   },
   lock: (room, t) => {
-    if (room.isShared) return { ok: false, error: 'not_allowed' }; // the waiting room is one node's, not yet a cluster's
     room.rules.locked = true;
     room.say(`${t.name} locked the room: newcomers wait for the teacher`);
     return OK;
   },
   unlock: (room, t) => {
     room.rules.locked = false;
-    for (const entry of room.waitlist.waiting()) room.admit(entry);
+    for (const entry of room.waitlist.waiting()) room.decide(entry, 'admit');
     room.say(`${t.name} unlocked the room (everyone waiting is let in)`);
     return OK;
   },
   admit: (room, t, { name }) => {
     const entry = name === undefined ? undefined : room.waitlist.byName(name);
     if (!entry) return { ok: false, error: 'not_found' };
-    room.admit(entry);
+    room.decide(entry, 'admit');
     room.say(`${t.name} let ${entry.name} in`);
     return OK;
   },
   admitAll: (room, t) => {
     const waiting = room.waitlist.waiting();
-    for (const entry of waiting) room.admit(entry);
+    for (const entry of waiting) room.decide(entry, 'admit');
     room.say(`${t.name} let everyone waiting in (${waiting.length})`);
     return OK;
   },
   refuse: (room, t, { name }) => {
     const entry = name === undefined ? undefined : room.waitlist.byName(name);
     if (!entry) return { ok: false, error: 'not_found' };
-    room.refuse(entry);
+    room.decide(entry, 'refuse');
     room.say(`${t.name} did not let ${entry.name} in`);
     return OK;
   },

@@ -8,7 +8,9 @@ const AWAY_MS = 60_000; // a waiting page that has not come back for this long h
 
 export interface Waiting {
   token: string; name: string; avatar: Avatar; at: number;
-  socketId: string | null; // null while its page reconnects
+  socketId: string | null; // null while its page reconnects (or, in a cluster, while it is on another node)
+  node?: string; // in a cluster: the node its page is connected to
+  isAway?: boolean; // in a cluster: its page is away
   goneAt: number;
   admitted: boolean; // let in while away: its next handshake goes straight in
 }
@@ -21,10 +23,10 @@ export class Waitlist {
   }
 
   /** A page waits (again, under its token: it keeps its place); the entry as it stands now. */
-  wait(token: string, name: string, avatar: Avatar, socketId: string): Waiting {
+  wait(token: string, name: string, avatar: Avatar, socketId: string | null, at = Date.now()): Waiting {
     const known = this.byToken.get(token);
-    const entry = known ?? { token, name, avatar, at: Date.now(), socketId, goneAt: 0, admitted: false };
-    Object.assign(entry, { name, avatar, socketId });
+    const entry = known ?? { token, name, avatar, at, socketId, goneAt: 0, admitted: false };
+    Object.assign(entry, { name, avatar, socketId, isAway: false });
     this.byToken.set(token, entry);
     return entry;
   }
@@ -34,6 +36,7 @@ export class Waitlist {
     const entry = this.byToken.get(token);
     if (entry?.socketId !== socketId) return;
     entry.socketId = null;
+    entry.isAway = true;
     entry.goneAt = Date.now();
   }
 
@@ -55,14 +58,8 @@ export class Waitlist {
     return this.waiting().map(({ name, avatar, at }) => ({ name, avatar, at }));
   }
 
-  /** Drops the pages that gave up; true if one did. */
-  sweep(now = Date.now()): boolean {
-    let isChanged = false;
-    for (const [token, entry] of this.byToken) {
-      if (entry.socketId || now - entry.goneAt < AWAY_MS) continue;
-      this.byToken.delete(token);
-      isChanged = true;
-    }
-    return isChanged;
+  /** The entries of pages that gave up (away too long), from this node's (`node`) in a cluster. */
+  givenUp(now = Date.now(), node?: string): Waiting[] {
+    return [...this.byToken.values()].filter((e) => !e.socketId && e.node === node && now - e.goneAt >= AWAY_MS);
   }
 }

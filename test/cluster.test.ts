@@ -183,6 +183,38 @@ onRedis(Shared)('a hand raised on one node is in the teacher\'s queue on another
   await lowered;
 });
 
+onRedis(Shared)('the waiting room across nodes: a page waiting on one node is let in by the teacher on another; one moves node and is refused', async () => {
+  const room = fresh('wait-');
+  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Waiting test' }) });
+  const teacherKey = (made.body as { teacherKey: string }).teacherKey;
+  const teacher = await join(cluster, 0, { name: fresh('Teacher'), room, teacherKey });
+  assert.equal(await actAs(teacher, 'lock'), { ok: true });
+  await sleep(300); // every node has the rule
+  const [bob, cy] = [fresh('Bob'), fresh('Cy')];
+  const listed = waitFor(teacher, 'waitlist', (w) => w.queue.some((x) => x.name === bob), 5000);
+  const waiting = cluster.client(1, { name: bob, room });
+  const { token } = await waitFor(waiting, 'waiting', () => true, 8000);
+  assert.ok(token);
+  await listed;
+  const welcome = waitFor(waiting, 'welcome', () => true, 5000);
+  assert.equal(await actAs(teacher, 'admit', { name: bob }), { ok: true });
+  assert.is((await welcome).name, bob, 'let in on its own node');
+  const cyOn2 = cluster.client(2, { name: cy, room });
+  const cyToken = (await waitFor(cyOn2, 'waiting', () => true, 8000)).token;
+  await waitFor(teacher, 'waitlist', (w) => w.queue.some((x) => x.name === cy), 5000);
+  cyOn2.close();
+  await sleep(300);
+  const cyOn1 = cluster.client(1, { name: cy, room, waitToken: cyToken });
+  assert.is((await waitFor(cyOn1, 'waiting', () => true, 8000)).token, cyToken, 'the same place on another node');
+  await sleep(300);
+  const turned = waitFor(cyOn1, 'turnedAway', () => true, 5000);
+  const emptied = waitFor(teacher, 'waitlist', (w) => !w.queue.some((x) => x.name === cy), 5000);
+  assert.equal(await actAs(teacher, 'refuse', { name: cy }), { ok: true });
+  assert.equal(await turned, { why: 'refused' });
+  await emptied;
+  assert.equal(await actAs(teacher, 'unlock'), { ok: true });
+});
+
 onRedis(Shared)('teacher actions on one node hold on all: mute, quiet, pin; a removal closes tabs on every node', async () => {
   const room = fresh('rules-');
   const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Rules test' }) });
