@@ -36,6 +36,8 @@ export type ClusterEvent = { at: string; room: string } & (
   | { t: 'hand'; s: string; up: boolean; ts: number }
   | { t: 'wait'; w: string; name: string; avatar: string; ts: number; node: string; on: boolean } // a page waits (on) or is away
   | { t: 'admit' | 'refuse' | 'unwait'; w: string } // the teacher decided, or the page gave up
+  | { t: 'vote'; p: string; s: string; o: number }
+  | { t: 'pollClosed'; p: string }
 );
 
 /** What a claim did: the nickname is held by someone else, or the tab counts (`at`: the person came online). */
@@ -304,6 +306,8 @@ function toEvent(at: string, fields: string[]): ClusterEvent | null {
       case 'hand': return { at, room, t: 'hand', s: f.s, up: f.up === '1', ts: Number(f.ts) };
       case 'wait': return { at, room, t: 'wait', w: f.w, name: f.name, avatar: f.avatar, ts: Number(f.ts), node: f.node, on: f.on === '1' };
       case 'admit': case 'refuse': case 'unwait': return { at, room, t: f.t, w: f.w };
+      case 'vote': return { at, room, t: 'vote', p: f.p, s: f.s, o: Number(f.o) };
+      case 'pollClosed': return { at, room, t: 'pollClosed', p: f.p };
     }
   } catch {}
   return null;

@@ -18,10 +18,19 @@ export const MAX_MENTIONS = 20; // people one message may mention by name
 
 export type Avatar = (typeof AVATARS)[number];
 /** What a reply shows of its original: a short quote, or that the original was taken back. */
+/** A poll in its message: the answers; once closed (or to the teacher) the counts; in history, this person's vote. */
+export interface PollView {
+  options: string[]; anonymous?: true; closed?: true; counts?: number[]; mine?: number;
+  voters?: { name: string; option: number }[]; // to the teacher, unless anonymous
+}
+export const POLL_OPTIONS = { min: 2, max: 6, length: 100 }; // answers per poll, code points per answer
+export type VoteAck = { ok: true } | { ok: false; error: VoteError };
+export type VoteError = 'invalid_message' | 'not_found' | 'closed' | 'not_allowed' | 'rate_limited' | 'server_error';
 export type Quote = { id: string; name: string; content: string; image?: true } | { id: string; gone: true };
 export interface TextMsg {
   id: string; name: string; avatar: string; content: string; ts: number; to?: string; teacher?: true; image?: string;
   reply?: Quote;
+  poll?: PollView; // the teacher's question: `content` is the question
   mentions?: string[]; // the people it names with @, as they were named when it was sent
   mentionsAll?: true; // the teacher's @all
   own?: true; // in history only: written by this session
@@ -48,13 +57,13 @@ export interface RoomState {
 }
 export type TeacherAction =
   | 'mute' | 'unmute' | 'quiet' | 'unquiet' | 'kick' | 'allow' | 'clear' | 'pin' | 'unpin' | 'delete' | 'slow' | 'lower' | 'lowerAll'
-  | 'lock' | 'unlock' | 'admit' | 'refuse' | 'admitAll';
+  | 'lock' | 'unlock' | 'admit' | 'refuse' | 'admitAll' | 'poll' | 'closePoll';
 /** A raised hand in the teacher's queue. */
 export interface Hand { name: string; avatar: string; at: number }
 export type HandAck = { ok: true } | { ok: false; error: 'invalid_message' | 'not_allowed' };
 export const MUTE_MINUTES = [5, 15]; // a timed mute; without minutes a mute holds until lifted
 export const SLOW_SECONDS = [0, 10, 30, 60]; // slow mode's choices (0: off)
-export type TeacherError = 'not_teacher' | 'invalid_message' | 'not_online' | 'not_found' | 'not_allowed' | 'empty' | 'too_long';
+export type TeacherError = 'not_teacher' | 'invalid_message' | 'not_online' | 'not_found' | 'not_allowed' | 'empty' | 'too_long' | 'server_error';
 export type TeacherAck = { ok: true } | { ok: false; error: TeacherError };
 export type ImageAck = Ack | { ok: true; received: number };
 export type RecallAck = { ok: true } | { ok: false; error: 'invalid_message' | 'not_found' | 'not_allowed' | 'too_late' | 'server_error' };
@@ -79,6 +88,9 @@ export interface ServerToClientEvents {
   waiting: (w: { token: string }) => void; // to a page waiting for the teacher (the token keeps its place across a reconnect)
   waitlist: (w: { queue: Hand[] }) => void; // to the teacher's tabs: who waits, oldest first
   turnedAway: (t: { why: 'refused' | 'name_taken' }) => void; // to a waiting page, just before it is disconnected
+  pollVotes: (p: { id: string; counts: number[]; voters?: { name: string; option: number }[] }) => void; // to the teacher, live
+  voted: (v: { id: string; option: number }) => void; // to the voter's tabs
+  pollClosed: (p: { id: string; counts: number[] }) => void; // to the room: the results
 }
 export interface ClientToServerEvents {
   textmsg: (
@@ -87,10 +99,14 @@ export interface ClientToServerEvents {
   typing: (t: { to?: string }) => void;
   image: (chunk: Omit<ImageChunk, 'data'> & { data: ArrayBuffer | Uint8Array }, ack?: (a: ImageAck) => void) => void;
   teacher: (
-    t: { action: TeacherAction; name?: string; content?: string; id?: string; minutes?: number; seconds?: number }, ack?: (a: TeacherAck) => void,
+    t: {
+      action: TeacherAction; name?: string; content?: string; id?: string; minutes?: number; seconds?: number;
+      options?: string[]; anonymous?: boolean; // a poll: `content` is its question
+    }, ack?: (a: TeacherAck) => void,
   ) => void;
   recall: (r: { id: string }, ack?: (a: RecallAck) => void) => void;
   hand: (h: { up: boolean }, ack?: (a: HandAck) => void) => void;
+  vote: (v: { poll: string; option: number }, ack?: (a: VoteAck) => void) => void;
 }
 export interface InterServerEvents {}
 export interface SocketData { room: string; session: string; waiting?: { token: string; name: string; avatar: Avatar } }

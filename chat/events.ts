@@ -3,7 +3,7 @@
 import { nanoid } from 'nanoid';
 import {
   isCid, isContentError, toContent, toImageChunk, toPayloadAndAck, type AckFn, type ErrorCode, type HandAck, type ImageAck, type RecallAck,
-  type TeacherAck,
+  type TeacherAck, type VoteAck, type VoteError,
 } from './contract.ts';
 import { toMentions } from './mentions.ts';
 import type { Session } from './people.ts';
@@ -85,7 +85,29 @@ function onTyping(room: Room, session: Session, socket: ChatSocket, args: unknow
 
 function onTeacher(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {
   const [payload, ack] = toPayloadAndAck<(a: TeacherAck) => void>(args);
-  ack?.(actAsTeacher(room, session, payload));
+  const answer = actAsTeacher(room, session, payload);
+  if ('then' in answer) void answer.then((a) => ack?.(a));
+  else ack?.(answer);
+}
+
+function onVote(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {
+  const [payload, ack] = toPayloadAndAck<(a: VoteAck) => void>(args);
+  const refuse = (error: VoteError) => ack?.({ ok: false, error });
+  if (!payload || typeof payload.poll !== 'string') return refuse('invalid_message');
+  const entry = room.pollOf(payload.poll);
+  if (!entry) return refuse('not_found');
+  const { option } = payload;
+  if (!Number.isSafeInteger(option) || (option as number) < 0 || (option as number) >= entry.msg.poll!.options.length) return refuse('invalid_message');
+  if (session.isTeacher) return refuse('not_allowed'); // the teacher asks, the class answers
+  if (room.polls.isClosed(entry.msg.id)) return refuse('closed');
+  if (room.rules.floodRefusal(session)) return refuse('rate_limited');
+  const id = entry.msg.id;
+  room.savePoll({ poll: id, session: session.id, option: option as number }, (error) => {
+    if (error) return refuse(error);
+    room.tabsOf(session)?.emit('voted', { id, option: option as number });
+    room.pushCounts(id);
+    ack?.({ ok: true });
+  });
 }
 
 function onRecall(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {
@@ -102,5 +124,5 @@ function onHand(room: Room, session: Session, _socket: ChatSocket, args: unknown
 }
 
 export const HANDLERS: Record<string, Handler> = {
-  textmsg: onTextMsg, typing: onTyping, image: onImage, teacher: onTeacher, recall: onRecall, hand: onHand,
+  textmsg: onTextMsg, typing: onTyping, image: onImage, teacher: onTeacher, recall: onRecall, hand: onHand, vote: onVote,
 };

@@ -2,19 +2,34 @@
 //   DATA_DIR/server.json                 the server (admin) key, readable by its owner only
 //   DATA_DIR/rooms/<id>/room.json        title, teacher key, the teacher's rules
 //   DATA_DIR/rooms/<id>/messages.jsonl   the message log (message-log.ts)
+//   DATA_DIR/rooms/<id>/polls.json       the polls' votes and which are closed
 //   DATA_DIR/rooms/<id>/images/          the pictures
 // A DATA_DIR written before rooms existed (messages.jsonl and images/ at its top) becomes the default room's.
 import fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_ROOM, ROOM_ID_RE } from './contract.ts';
 import { openMessageLog, writeSynced } from './message-log.ts';
-import { PICTURE_FILE_RE, toRoomMeta, type ChatStore, type RoomMeta } from './store.ts';
+import { PICTURE_FILE_RE, toRoomMeta, toStoredPolls, type ChatStore, type RoomMeta, type StoredPolls } from './store.ts';
 
 export function createFileStore(dataDir: string, warn: (line: string) => void): ChatStore {
   const roomsDir = join(dataDir, 'rooms');
   const roomDir = (id: string) => join(roomsDir, id);
   const imagesDir = (id: string) => join(roomDir(id), 'images');
   prepare(dataDir, roomsDir);
+  const polls = new Map<string, StoredPolls>(); // room id -> its polls, read once
+
+  function pollsOf(roomId: string): StoredPolls {
+    let known = polls.get(roomId);
+    if (known) return known;
+    try {
+      known = toStoredPolls(JSON.parse(fs.readFileSync(join(roomDir(roomId), 'polls.json'), 'utf8')));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') warn(`could not read the polls of room ${roomId}: ${(err as Error).message}`);
+      known = {};
+    }
+    polls.set(roomId, known);
+    return known;
+  }
 
   return {
     async serverKey(given, make) {
@@ -54,7 +69,22 @@ export function createFileStore(dataDir: string, warn: (line: string) => void): 
       return meta;
     },
     async deleteRoom(id) {
+      polls.delete(id);
       await fs.promises.rm(roomDir(id), { recursive: true, force: true });
+    },
+    async polls(roomId) {
+      return pollsOf(roomId);
+    },
+    async savePolls(roomId, changes) {
+      const stored = pollsOf(roomId);
+      for (const change of changes) {
+        const poll = (stored[change.poll] ??= { votes: {} });
+        if ('closed' in change) poll.closed = true;
+        else poll.votes[change.session] = change.option;
+      }
+      const file = join(roomDir(roomId), 'polls.json');
+      writeSynced(`${file}.tmp`, JSON.stringify(stored) + '\n'); // one write per batch of votes, whole: a torn file is never read
+      fs.renameSync(`${file}.tmp`, file);
     },
     async openLog(roomId) {
       fs.mkdirSync(imagesDir(roomId), { recursive: true });

@@ -1,6 +1,6 @@
 // A message as stored (a log record) and as kept in memory (an entry), and the way from one to the other:
 // at start, and in a cluster for each message another node stored.
-import { toAvatar, type Avatar, type Quote, type TextMsg, type UserInfo } from './contract.ts';
+import { isPlainObject, toAvatar, type Avatar, type PollView, type Quote, type TextMsg, type UserInfo } from './contract.ts';
 import type { Mentions } from './mentions.ts';
 import { toStoredQuote } from './replies.ts';
 import type { Conversations, Entry } from './conversations.ts';
@@ -10,7 +10,7 @@ import { toPictureFile, type LogRecord } from './store.ts';
 
 const CID_KEEP = 100; // client message ids remembered per person (retry dedupe)
 
-export interface Extras { image?: string; reply?: Quote; mentions?: Mentions }
+export interface Extras { image?: string; reply?: Quote; mentions?: Mentions; poll?: PollView }
 
 /** A message with only the fields it has: no `to: undefined` on the wire. */
 export function toTextMsg(id: string, who: UserInfo, ts: number, content: string, to?: string, extras: Extras = {}): TextMsg {
@@ -21,10 +21,17 @@ export function toTextMsg(id: string, who: UserInfo, ts: number, content: string
   if (extras.reply) msg.reply = extras.reply;
   if (extras.mentions?.names.length) msg.mentions = extras.mentions.names;
   if (extras.mentions?.all) msg.mentionsAll = true;
+  if (extras.poll) msg.poll = extras.poll;
   return msg;
 }
 
 export const toRecord = (entry: Entry): LogRecord => ({ ...entry.msg, from: entry.from, toS: entry.toS, cid: entry.cid, mentionS: entry.mentionS });
+
+/** A stored poll's question and answers, checked (its votes are stored apart). */
+function toStoredPoll(value: unknown): PollView | undefined {
+  if (!isPlainObject(value) || !Array.isArray(value.options) || !value.options.every((o) => typeof o === 'string')) return undefined;
+  return value.anonymous === true ? { options: value.options, anonymous: true } : { options: value.options };
+}
 
 const toStrings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
 
@@ -40,7 +47,7 @@ export function restoreRecord(r: LogRecord, roomId: string, people: People, conv
   const file = toPictureFile(r.image);
   const image = file && `/images/${roomId}/${file}`; // also moves pictures from before rooms to the room's URL
   const mentions = { names: toStrings(r.mentions), sessions: toStrings(r.mentionS), all: r.mentionsAll === true };
-  const msg = toTextMsg(r.id, { name: r.name, avatar, teacher: r.teacher }, r.ts, r.content, r.to, { image, reply: toStoredQuote(r.reply), mentions });
+  const msg = toTextMsg(r.id, { name: r.name, avatar, teacher: r.teacher }, r.ts, r.content, r.to, { image, reply: toStoredQuote(r.reply), mentions, poll: toStoredPoll(r.poll) });
   const entry: Entry = { seq: convs.nextSeq(), msg, from: r.from, toS: r.toS, cid: r.cid, committed: true };
   if (mentions.sessions.length) entry.mentionS = mentions.sessions;
   const sender = restoreSession(people, r.from, r.name, avatar, r.ts);

@@ -7,6 +7,7 @@
 //   chat:room:<id>:pictures           sorted set: file names by when they were stored (ms)
 //   chat:room:<id>:picture-sizes      hash: file name -> bytes
 //   chat:room:<id>:log-gen            how many times the log was compacted (a compaction checks it first)
+//   chat:room:<id>:polls              hash: "<poll> <session>" -> option voted, "<poll> ~closed" -> 1
 //   chat:room:<id>:cid:<session>:<cid>  "<id> <ts>" of a stored message, for a day: a retry on any node is answered
 //   chat:events                       stream of what changed (a message, a room's settings, a deletion), capped:
 //                                     every node of a cluster reads it to keep its view of the school (cluster.ts)
@@ -18,7 +19,9 @@
 // Redis loses everything since its last snapshot (said at start, when CONFIG may be read).
 import { Redis, ReplyError, type ChainableCommander } from 'ioredis';
 import { ROOM_ID_RE } from './contract.ts';
-import { PICTURE_FILE_RE, toLogRecord, toRoomMeta, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
+import {
+  PICTURE_FILE_RE, toLogRecord, toRoomMeta, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta, type StoredPolls,
+} from './store.ts';
 
 const PREFIX = 'chat:';
 const SERVER_KEY = `${PREFIX}server-key`;
@@ -35,7 +38,7 @@ const RETRY_MAX_MS = 1000; // reconnects forever, at most this far apart
 const DELETE_ROOM = `
 local files = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, file in ipairs(files) do redis.call('DEL', ARGV[1] .. file) end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7], KEYS[8], KEYS[9], KEYS[10])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11])
 redis.call('SREM', KEYS[5], ARGV[2])
 redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[3], '*', 't', 'deleted', 'room', ARGV[2])
 return #files`;
@@ -132,7 +135,7 @@ export function toKeys(roomId: string) {
   const room = `${PREFIX}room:${roomId}`;
   return {
     meta: room, log: `${room}:log`, gen: `${room}:log-gen`, cid: `${room}:cid:`, picture: `${room}:picture:`,
-    pictures: `${room}:pictures`, sizes: `${room}:picture-sizes`,
+    pictures: `${room}:pictures`, sizes: `${room}:picture-sizes`, polls: `${room}:polls`,
     claims: `${room}:claims`, tabs: `${room}:tabs`, sessions: `${room}:sessions`, // the cluster's people (cluster.ts)
   };
 }
@@ -240,7 +243,10 @@ export function createRedisStore(url: string, warn: (line: string) => void, node
     async deleteRoom(id) {
       const keys = toKeys(id);
       await connected();
-      await redis.eval(DELETE_ROOM, 10, keys.pictures, keys.sizes, keys.meta, keys.log, ROOMS, EVENTS, keys.gen, keys.claims, keys.tabs, keys.sessions, keys.picture, id, EVENTS_KEEP);
+      await redis.eval(
+        DELETE_ROOM, 11, keys.pictures, keys.sizes, keys.meta, keys.log, ROOMS, EVENTS, keys.gen, keys.claims, keys.tabs, keys.sessions, keys.polls,
+        keys.picture, id, EVENTS_KEEP,
+      );
     },
     async openLog(roomId) {
       const keys = toKeys(roomId);
@@ -267,6 +273,33 @@ export function createRedisStore(url: string, warn: (line: string) => void, node
       const pictures: { file: string; size: number; at: number }[] = [];
       for (let i = 0; i < listed.length; i += 2) pictures.push({ file: listed[i], size: Number(sizes[listed[i]]) || 0, at: Number(listed[i + 1]) });
       return pictures;
+    },
+    async polls(roomId) {
+      await connected();
+      const fields = await redis.hgetall(toKeys(roomId).polls);
+      const polls: StoredPolls = {};
+      for (const [field, value] of Object.entries(fields)) {
+        const [poll, who] = field.split(' ');
+        const stored = (polls[poll] ??= { votes: {} });
+        if (who === '~closed') stored.closed = true;
+        else if (who) stored.votes[who] = Number(value);
+      }
+      return polls;
+    },
+    async savePolls(roomId, changes) {
+      const keys = toKeys(roomId);
+      await connected();
+      const batch = redis.multi();
+      for (const change of changes) { // each also on the stream, for the other nodes' counts
+        if ('closed' in change) {
+          batch.hset(keys.polls, `${change.poll} ~closed`, '1');
+          batch.xadd(EVENTS, 'MAXLEN', '~', String(EVENTS_KEEP), '*', 't', 'pollClosed', 'room', roomId, 'p', change.poll);
+        } else {
+          batch.hset(keys.polls, `${change.poll} ${change.session}`, String(change.option));
+          batch.xadd(EVENTS, 'MAXLEN', '~', String(EVENTS_KEEP), '*', 't', 'vote', 'room', roomId, 'p', change.poll, 's', change.session, 'o', String(change.option));
+        }
+      }
+      await exec(batch);
     },
     async deletePictures(roomId, files) {
       const keys = toKeys(roomId);

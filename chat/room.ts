@@ -7,6 +7,7 @@ import {
   type ServerToClientEvents, type SocketData, type TextMsg, toAvatar,
 } from './contract.ts';
 import { Hands } from './hands.ts';
+import { Polls } from './polls.ts';
 import { Waitlist, type Waiting } from './waitlist.ts';
 import { Conversations, type Entry } from './conversations.ts';
 import { toNameKey } from './names.ts';
@@ -15,7 +16,7 @@ import { Presence, type Crowd } from './presence.ts';
 import type { PictureDisk } from './picture-disk.ts';
 import { Uploads, type UploadBudget } from './pictures.ts';
 import { Rules, type Rate } from './rules.ts';
-import { toPictureFile, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
+import { toPictureFile, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type PollChange, type RoomMeta } from './store.ts';
 import { rememberCid, restoreRecord, toRecord, toTextMsg, type Extras } from './records.ts';
 import type { Cluster, ClusterEvent, Who } from './cluster.ts';
 import { isAfter } from './stream-ids.ts';
@@ -61,6 +62,9 @@ export class Room {
   readonly uploads: Uploads;
   readonly hands = new Hands();
   readonly waitlist = new Waitlist();
+  readonly polls = new Polls();
+  private pollBatch: { change: PollChange; done: (error?: 'server_error') => void }[] = [];
+  private readonly pollPushes = new Map<string, NodeJS.Timeout>(); // poll id -> the teacher's next count, coalesced
   private batch: { entry: Entry; ack?: AckFn }[] = [];
   private readonly presence: Presence;
   private compactAt = COMPACT_MIN_LINES;
@@ -83,6 +87,7 @@ export class Room {
     for (const record of room.messageLog.records) restoreRecord(record, meta.id, room.people, room.convs);
     room.messageLog.records.length = 0;
     ctx.disk.load(meta.id, await ctx.store.pictures(meta.id));
+    room.polls.load(await ctx.store.polls(meta.id));
     if (ctx.cluster) room.restoreRoster(await ctx.cluster.roster(meta.id));
     room.watchMutes();
     return room;
@@ -131,7 +136,8 @@ export class Room {
     socket.join(this.ctx.cluster ? [this.id, `s:${session.id}`] : this.id);
     socket.emit('welcome', {
       name: session.name, avatar: session.avatar, session: session.id, users: this.people.usersOnline(),
-      count: this.people.online.size, history: this.convs.historyFor(session.id, lastId), teacher: session.isTeacher,
+      count: this.people.online.size, teacher: session.isTeacher,
+      history: this.convs.historyFor(session.id, lastId).map((m) => (m.poll ? this.polls.viewFor(m, session, this.people) : m)),
       room: this.stateFor(session),
     });
     if (session.isTeacher) {
@@ -248,6 +254,50 @@ export class Room {
     if (teacherTabs.length) io.to(teacherTabs).emit('waitlist', { queue: this.waitlist.queue() });
   }
 
+  // ---- polls
+
+  /** The poll message `id` of the group, if there is one. */
+  pollOf(id: unknown): Entry | undefined {
+    const entry = typeof id === 'string' ? this.convs.get(id) : undefined;
+    return entry?.msg.poll && !entry.toS && entry.committed ? entry : undefined;
+  }
+
+  /** A vote or a closing, stored (one write per batch, as messages) before it counts and before its answer. */
+  savePoll(change: PollChange, done: (error?: 'server_error') => void) {
+    if (this.pollBatch.push({ change, done }) > 1) return;
+    process.nextTick(() => {
+      const batch = this.pollBatch;
+      this.pollBatch = [];
+      this.ctx.store.savePolls(this.id, batch.map((b) => b.change)).then(() => {
+        for (const { change: c, done: answer } of batch) {
+          this.polls.apply(c);
+          answer();
+        }
+      }, (err: Error) => {
+        this.say(`could not store votes: ${err.message}`);
+        for (const { done: answer } of batch) answer('server_error');
+      });
+    });
+  }
+
+  /** The teacher's live counts (and who chose what unless anonymous), at most four times a second per poll. In a
+   * cluster every node tells its own teacher tabs, from the votes in the event stream. */
+  pushCounts(pollId: string) {
+    if (this.pollPushes.has(pollId)) return;
+    this.pollPushes.set(pollId, setTimeout(() => {
+      this.pollPushes.delete(pollId);
+      const entry = this.pollOf(pollId);
+      const teacherTabs = this.tabIds(...[...this.people.online.values()].filter((s) => s.isTeacher));
+      if (!entry || !teacherTabs.length) return;
+      const poll = entry.msg.poll!;
+      const frame: { id: string; counts: number[]; voters?: { name: string; option: number }[] } = {
+        id: pollId, counts: this.polls.counts(pollId, poll.options.length),
+      };
+      if (!poll.anonymous) frame.voters = this.polls.voters(pollId, this.people);
+      (this.ctx.cluster ? this.ctx.io.local : this.ctx.io).to(teacherTabs).emit('pollVotes', frame);
+    }, 250).unref());
+  }
+
   // ---- raised hands
 
   /** A student raises or lowers their hand: their tabs and the teacher's are told; in a cluster, the other nodes. */
@@ -336,6 +386,13 @@ export class Room {
       case 'wait': case 'admit': case 'refuse': case 'unwait':
         this.applyWaiting(event);
         this.tellWaitlist(true);
+        break;
+      case 'vote':
+        this.polls.apply({ poll: event.p, session: event.s, option: event.o });
+        this.pushCounts(event.p);
+        break;
+      case 'pollClosed':
+        this.polls.apply({ poll: event.p, closed: true });
         break;
       case 'hand': // the node that took it has told the pages
         if (event.up) this.hands.raise(event.s, event.ts);
@@ -598,13 +655,15 @@ export class Room {
     }
   }
 
-  transcript(): TextMsg[] {
-    return this.convs.group.map((e) => e.msg); // the group only: private messages never leave their two people
+  transcript(): TextMsg[] { // the group only: private messages never leave their two people; polls with their counts
+    const reader = { id: '', isTeacher: true };
+    return this.convs.group.map((e) => (e.msg.poll ? this.polls.viewFor(e.msg, reader, this.people) : e.msg));
   }
 
   /** Tells the pages, writes what was accepted, closes the log. */
   async close() {
     clearTimeout(this.muteTimer);
+    this.pollPushes.forEach(clearTimeout);
     this.presence.close();
     this.ctx.crowd.online -= this.people.online.size; // nobody here is online any more (a deleted room)
     this.uploads.dropAll();

@@ -91,7 +91,8 @@ export class Rules {
     return refused;
   }
 
-  private floodRefusal(session: Session, now: number): ErrorCode | null {
+  /** Flood control alone (votes: a muted student may still vote). */
+  floodRefusal(session: Session, now = Date.now()): ErrorCode | null {
     if (!this.rate) return null;
     session.tokens = Math.min(this.rate.burst, session.tokens + ((now - session.refilledAt) / 1000) * this.rate.perSecond);
     session.refilledAt = now;

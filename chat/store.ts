@@ -43,6 +43,10 @@ export interface MessageLog {
   remove?(id: string): Promise<void>;
 }
 
+/** A room's polls as stored: each one's votes by session, and whether it is closed. */
+export type StoredPolls = Record<string, { votes: Record<string, number>; closed?: boolean }>;
+export type PollChange = { poll: string; session: string; option: number } | { poll: string; closed: true };
+
 export interface ChatStore {
   /** The server (admin) key: the given one, else the stored one, else `make()` stored for the next start. */
   serverKey(given: string | undefined, make: () => string): Promise<string>;
@@ -58,6 +62,9 @@ export interface ChatStore {
   /** The pictures of a room: file name, size, and when it was stored (ms). */
   pictures(roomId: string): Promise<{ file: string; size: number; at: number }[]>;
   deletePictures(roomId: string, files: string[]): Promise<void>;
+  polls(roomId: string): Promise<StoredPolls>;
+  /** Stores votes and closings; in a cluster each is also told on the event stream. */
+  savePolls(roomId: string, changes: PollChange[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,6 +83,18 @@ export function toLogRecord(value: unknown): LogRecord | null {
   if (to !== undefined && (!isText(to) || !isText(toS))) return null;
   if (image !== undefined ? !toPictureFile(String(image)) : !content) return null;
   return value as unknown as LogRecord;
+}
+
+/** Stored polls, checked: what is not a poll's votes is left out. */
+export function toStoredPolls(value: unknown): StoredPolls {
+  const polls: StoredPolls = {};
+  if (!isPlainObject(value)) return polls;
+  for (const [id, poll] of Object.entries(value)) {
+    if (!isPlainObject(poll) || !isPlainObject(poll.votes)) continue;
+    const votes = Object.fromEntries(Object.entries(poll.votes).filter(([, o]) => Number.isSafeInteger(o))) as Record<string, number>;
+    polls[id] = poll.closed === true ? { votes, closed: true } : { votes };
+  }
+  return polls;
 }
 
 export function toRoomMeta(value: unknown): RoomMeta | null {

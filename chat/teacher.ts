@@ -1,14 +1,17 @@
 // The teacher's actions in a room: each is checked here, changes the room's rules, is told to the room
 // and kept for the next start, and is printed in the terminal with the time and the names.
 import { nanoid } from 'nanoid';
-import { isContentError, MUTE_MINUTES, SLOW_SECONDS, toContent, type TeacherAck, type TeacherAction, type TextMsg } from './contract.ts';
+import {
+  isContentError, MUTE_MINUTES, SLOW_SECONDS, toContent, type PollView, type TeacherAck, type TeacherAction, type TextMsg,
+} from './contract.ts';
+import { toPollOptions } from './polls.ts';
 import { toNameKey } from './names.ts';
 import type { Session } from './people.ts';
 import type { Room } from './room.ts';
 
 /** What an action may carry besides its name, unchecked: each action checks what it uses. */
-interface Args { name?: string; content?: unknown; id?: unknown; minutes?: unknown; seconds?: unknown }
-type Action = (room: Room, teacher: Session, args: Args) => TeacherAck;
+interface Args { name?: string; content?: unknown; id?: unknown; minutes?: unknown; seconds?: unknown; options?: unknown; anonymous?: unknown }
+type Action = (room: Room, teacher: Session, args: Args) => TeacherAck | Promise<TeacherAck>; // a promise: answered once stored
 const OK: TeacherAck = { ok: true };
 const INVALID: TeacherAck = { ok: false, error: 'invalid_message' };
 
@@ -79,6 +82,31 @@ const ACTIONS: Record<TeacherAction, Action> = {
     room.say(`${t.name} did not let ${entry.name} in`);
     return OK;
   },
+  poll: (room, t, { content, options, anonymous }) => {
+    const question = toContent(content);
+    if (isContentError(question)) return { ok: false, error: question };
+    const answers = toPollOptions(options);
+    if (!answers || (anonymous !== undefined && typeof anonymous !== 'boolean')) return INVALID;
+    const poll: PollView = anonymous ? { options: answers, anonymous: true } : { options: answers };
+    const entry = room.newEntry(t, undefined, question, undefined, { poll });
+    return new Promise((resolve) => room.commitLater(entry, (ack) => {
+      if (!ack.ok) return resolve({ ok: false, error: 'server_error' });
+      room.say(`${t.name} asked${anonymous ? ' (anonymous)' : ''}: ${question} (${answers.join(' / ')})`);
+      resolve(OK);
+    }));
+  },
+  closePoll: (room, t, { id }) => {
+    const entry = room.pollOf(id);
+    if (!entry) return { ok: false, error: 'not_found' };
+    const { id: pollId, content, poll } = entry.msg;
+    return new Promise((resolve) => room.savePoll({ poll: pollId, closed: true }, (error) => {
+      if (error) return resolve({ ok: false, error });
+      const counts = room.polls.counts(pollId, poll!.options.length);
+      room.everyone.emit('pollClosed', { id: pollId, counts });
+      room.say(`${t.name} closed the poll "${content}": ${poll!.options.map((o, i) => `${o} ${counts[i]}`).join(', ')}`);
+      resolve(OK);
+    }));
+  },
   delete: (room, t, { id }) => {
     if (typeof id !== 'string' || !id || id.length > 64) return INVALID;
     return room.deleteMessage(t, id) ? OK : { ok: false, error: 'not_found' };
@@ -116,14 +144,15 @@ const ACTIONS: Record<TeacherAction, Action> = {
   unpin: (room, t) => { room.rules.pinned = null; room.say(`${t.name} removed the pinned announcement`); return OK; },
 };
 
-const NO_RULE = new Set<TeacherAction>(['delete', 'lower', 'lowerAll', 'admit', 'admitAll', 'refuse']); // they change no rule: told otherwise
+const NO_RULE = new Set<TeacherAction>(['delete', 'lower', 'lowerAll', 'admit', 'admitAll', 'refuse', 'poll', 'closePoll']); // they change no rule: told otherwise
 
 /** Runs one teacher action from an untrusted payload. */
-export function actAsTeacher(room: Room, session: Session, payload: Record<string, unknown> | null): TeacherAck {
+export function actAsTeacher(room: Room, session: Session, payload: Record<string, unknown> | null): TeacherAck | Promise<TeacherAck> {
   if (!session.isTeacher) return { ok: false, error: 'not_teacher' };
   const action = payload && Object.hasOwn(ACTIONS, String(payload.action)) ? (payload.action as TeacherAction) : null;
   if (!payload || !action || (payload.name !== undefined && typeof payload.name !== 'string')) return { ok: false, error: 'invalid_message' };
   const result = ACTIONS[action](room, session, payload as Args);
+  if ('then' in result) return result; // answered once stored; it changes no rule
   if (result.ok && !NO_RULE.has(action)) {
     room.broadcastState();
     room.saveMeta();
@@ -150,7 +179,8 @@ export function announce(room: Room, content: string, to: string[] | undefined):
 /** The transcript as Markdown: one line per group message, with its time and who wrote it. */
 export function toMarkdown(title: string, day: string, messages: TextMsg[]): string {
   const quote = ({ reply: q }: TextMsg) => (!q ? '' : 'gone' in q ? '(replying to a recalled message) ' : `(replying to ${q.name}: “${q.image ? 'picture' : q.content}”) `);
+  const poll = ({ poll: p }: TextMsg) => (!p ? '' : ` (poll${p.closed ? ', closed' : ''}: ${p.options.map((o, i) => `${o} ${p.counts?.[i] ?? 0}`).join(' · ')})`);
   const line = (m: TextMsg) =>
-    `- ${new Date(m.ts).toLocaleString()} **${m.name}**${m.teacher ? ' (teacher)' : ''}: ${quote(m)}${m.image ? `[picture](${m.image})` : m.content}`;
+    `- ${new Date(m.ts).toLocaleString()} **${m.name}**${m.teacher ? ' (teacher)' : ''}: ${quote(m)}${m.image ? `[picture](${m.image})` : m.content}${poll(m)}`;
   return `# ${title}: chat transcript, ${day}\n\n${messages.map(line).join('\n')}\n`;
 }

@@ -215,6 +215,28 @@ onRedis(Shared)('the waiting room across nodes: a page waiting on one node is le
   assert.equal(await actAs(teacher, 'unlock'), { ok: true });
 });
 
+onRedis(Shared)('a poll across nodes: votes on two nodes reach the teacher\'s counts on a third; the results reach everyone', async () => {
+  const room = fresh('poll-');
+  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Poll test' }) });
+  const teacherKey = (made.body as { teacherKey: string }).teacherKey;
+  const teacher = await join(cluster, 0, { name: fresh('Teacher'), room, teacherKey });
+  const sam = await join(cluster, 1, { name: fresh('Sam'), room });
+  const kim = await join(cluster, 2, { name: fresh('Kim'), room });
+  const shown = waitFor(kim, 'textmsg', (m) => !!m.poll, 5000);
+  assert.equal(await actAs(teacher, 'poll', { content: 'Ready?', options: ['yes', 'no'] }), { ok: true });
+  const poll = await shown;
+  await sleep(300); // node 1 has read the poll from the stream
+  const counted = waitFor(teacher, 'pollVotes', (v) => v.counts[0] === 1 && v.counts[1] === 1, 5000);
+  const vote = (c: Client, option: number) => new Promise((resolve) => (c.emit as Function).call(c, 'vote', { poll: poll.id, option }, resolve));
+  assert.equal(await vote(sam, 0), { ok: true });
+  assert.equal(await vote(kim, 1), { ok: true });
+  await counted;
+  await sleep(300);
+  const closed = waitFor(sam, 'pollClosed', () => true, 5000);
+  assert.equal(await actAs(teacher, 'closePoll', { id: poll.id }), { ok: true });
+  assert.equal(await closed, { id: poll.id, counts: [1, 1] });
+});
+
 onRedis(Shared)('teacher actions on one node hold on all: mute, quiet, pin; a removal closes tabs on every node', async () => {
   const room = fresh('rules-');
   const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Rules test' }) });

@@ -1,0 +1,71 @@
+// Polls: the teacher asks the class a question with 2–6 answers (single choice, optionally anonymous). A poll is
+// a group message (history, catch-up, the transcript); each person votes once and may change the vote until the
+// teacher closes it. The teacher sees live counts, and who chose what unless anonymous; once closed everyone
+// sees the counts. Votes are stored through the store (polls.json, or a Redis hash), so they outlive a restart.
+import { POLL_OPTIONS, toContent, isContentError, type PollView, type TextMsg } from './contract.ts';
+import type { People } from './people.ts';
+import type { PollChange, StoredPolls } from './store.ts';
+
+interface PollState { votes: Map<string, number>; closed: boolean }
+
+/** A poll's answers from an untrusted payload: 2–6 single lines of 1–100 code points, or null. */
+export function toPollOptions(raw: unknown): string[] | null {
+  if (!Array.isArray(raw) || raw.length < POLL_OPTIONS.min || raw.length > POLL_OPTIONS.max) return null;
+  const options = raw.map((o) => toContent(o, POLL_OPTIONS.length));
+  if (options.some((o) => isContentError(o) || /[\p{Cc}\p{Zl}\p{Zp}]/u.test(o))) return null;
+  return options;
+}
+
+export class Polls {
+  private readonly states = new Map<string, PollState>();
+
+  private state(id: string): PollState {
+    let state = this.states.get(id);
+    if (!state) this.states.set(id, (state = { votes: new Map(), closed: false }));
+    return state;
+  }
+
+  load(stored: StoredPolls) {
+    for (const [id, poll] of Object.entries(stored)) {
+      const state = this.state(id);
+      for (const [session, option] of Object.entries(poll.votes)) state.votes.set(session, option);
+      state.closed ||= poll.closed === true;
+    }
+  }
+
+  apply(change: PollChange) {
+    const state = this.state(change.poll);
+    if ('closed' in change) state.closed = true;
+    else if (!state.closed) state.votes.set(change.session, change.option); // a vote stored just after the close does not count
+  }
+
+  isClosed(id: string) { return this.states.get(id)?.closed === true; }
+
+  counts(id: string, options: number): number[] {
+    const counts = new Array<number>(options).fill(0);
+    for (const option of this.states.get(id)?.votes.values() ?? []) if (option >= 0 && option < options) counts[option]++;
+    return counts;
+  }
+
+  /** Who chose what, by name (an anonymous poll: nobody). */
+  voters(id: string, people: People): { name: string; option: number }[] {
+    return [...this.states.get(id)?.votes ?? []].flatMap(([session, option]) => {
+      const person = people.get(session);
+      return person ? [{ name: person.name, option }] : [];
+    });
+  }
+
+  /** A poll message as this person sees it: their vote; the counts once closed, or always for the teacher (with who
+   * chose what, unless anonymous). */
+  viewFor(msg: TextMsg, session: { id: string; isTeacher: boolean }, people: People): TextMsg {
+    const poll = msg.poll!;
+    const state = this.states.get(msg.id);
+    const view: PollView = { ...poll };
+    if (state?.closed) view.closed = true;
+    if (state?.closed || session.isTeacher) view.counts = this.counts(msg.id, poll.options.length);
+    const mine = state?.votes.get(session.id);
+    if (mine !== undefined) view.mine = mine;
+    if (session.isTeacher && !poll.anonymous) view.voters = this.voters(msg.id, people);
+    return { ...msg, poll: view };
+  }
+}
