@@ -54,10 +54,13 @@ let picked = null; // the message whose actions a tap showed (a phone has no hov
 /** One listener for every message: retry, recall, reply, a quote, a picture, a tap on a bubble. */
 async function onMessageClick(event) {
   const li = event.target.closest('.msg');
-  const hook = event.target.closest('[data-retry], [data-recall], [data-reply], [data-quote], .pic');
+  const hook = event.target.closest('[data-retry], [data-recall], [data-reply], [data-quote], [data-vote], .pic');
   if (hook?.matches('.pic')) {
     event.preventDefault();
     import('./viewer.js').then((viewer) => viewer.open(hook.href), () => window.open(hook.href, '_blank', 'noopener'));
+  } else if (hook?.matches('[data-vote]')) {
+    const ack = await emitAck('vote', { poll: li.dataset.id, option: Number(hook.dataset.vote) }); // the server's `voted` marks it
+    if (!ack?.ok) toast(ack?.error === 'closed' ? 'pollIsClosed' : 'notDone');
   } else if (hook?.matches('[data-quote]')) showOriginal(hook.dataset.quote);
   else if (hook?.matches('[data-reply]')) state.setReply(toQuoteOf(li));
   else if (hook?.matches('[data-retry]')) retry(li.dataset.cid);

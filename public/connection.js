@@ -192,6 +192,9 @@ const ON = {
     showScreen(why === 'refused' ? 'refused' : 'taken'); // first: the disconnect that follows must not reconnect
   },
   waitlist({ queue }) { state.setWaitlist(queue); },
+  voted: (v) => { import('./poll-card.js').then((polls) => polls.voted(v)); },
+  pollVotes: (v) => { import('./poll-card.js').then((polls) => polls.votes(v)); },
+  pollClosed: (v) => { import('./poll-card.js').then((polls) => polls.closed(v)); },
   hands({ queue }) { state.setHands(queue); },
   announce,
   recalled,

@@ -77,6 +77,7 @@ function renderMessage(m, isOwn) {
   if (isOwn) setText($('[data-who]', li), 'youSaid'); // own messages show no name: a screen reader still says whose
   li.dataset.from = toKey(m.name);
   li.dataset.ts = String(m.ts);
+  if (m.poll) import('./poll-card.js').then((polls) => polls.fillPoll(li, m), () => {});
   if (/^(\/images\/|blob:)/.test(m.image)) { // a thumbnail, opening the full size in a new tab
     const link = text.appendChild(clone('tpl-pic'));
     link.href = link.firstChild.src = m.image;

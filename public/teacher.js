@@ -21,6 +21,7 @@ async function act(button) {
   closeMenu();
   if (action === 'transcript') return download();
   if (action === 'clear') return confirmClear();
+  if (action === 'newPoll') return askPoll();
   if (action === 'write') return state.open(state.conversationWith(name).key);
   if (action === 'kick' && !confirm(t('kickConfirm', { name }))) return;
   const payload = { action };
@@ -35,6 +36,61 @@ async function act(button) {
 async function send(payload) {
   const ack = await emitAck('teacher', payload);
   if (!ack?.ok) toast('notDone');
+}
+
+/** A dialog of DOM nodes (constant markup, strings from the dictionary), closed and removed by its buttons. */
+function openDialog(className, fill) {
+  const dialog = document.createElement('dialog');
+  dialog.className = className;
+  fill(dialog);
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  translate(dialog);
+  dialog.showModal();
+  return dialog;
+}
+
+const element = (tag, props = {}, key) => {
+  const el = Object.assign(document.createElement(tag), props);
+  if (key) setText(el, key);
+  return el;
+};
+
+/** The teacher asks the class: a question, 2 to 6 answers, anonymous or not. */
+function askPoll() {
+  const answers = element('div', { className: 'poll-answers' });
+  const addAnswer = () => {
+    const n = answers.children.length + 1;
+    const label = element('label', {}, undefined);
+    const text = element('span');
+    setText(text, 'pollAnswer', { n: String(n) });
+    label.append(text, element('input', { name: 'answer', maxLength: 100, required: n <= 2 }));
+    answers.append(label);
+    add.hidden = answers.children.length >= 6;
+  };
+  const add = element('button', { type: 'button' }, 'addAnswer');
+  add.addEventListener('click', () => { addAnswer(); answers.lastElementChild.querySelector('input').focus(); });
+  const form = element('form', { method: 'dialog' });
+  const question = element('label');
+  question.append(element('span', {}, 'pollQuestion'), element('textarea', { name: 'question', required: true, maxLength: 2000, rows: 2 }));
+  const anonymous = element('label', { className: 'check' });
+  anonymous.append(element('input', { type: 'checkbox', name: 'anonymous' }), element('span', {}, 'pollAnonymousChoice'));
+  const buttons = element('p', { className: 'buttons' });
+  buttons.append(element('button', { type: 'button', value: 'cancel' }, 'cancel'), element('button', { type: 'submit', className: 'primary' }, 'askPoll'));
+  form.append(element('h2', {}, 'newPoll'), question, answers, add, anonymous, buttons);
+  const dialog = openDialog('confirm poll-dialog', (d) => d.append(form));
+  addAnswer();
+  addAnswer();
+  buttons.firstElementChild.addEventListener('click', () => dialog.close());
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const options = [...form.querySelectorAll('[name="answer"]')].map((input) => input.value.trim()).filter(Boolean);
+    const content = form.elements.namedItem('question').value.trim();
+    if (!content || options.length < 2) return toast('notDone');
+    dialog.close();
+    await send({ action: 'poll', content, options, anonymous: form.elements.namedItem('anonymous').checked });
+  });
+  question.querySelector('textarea').focus();
 }
 
 /** Clearing cannot be undone: the teacher is told so and offered the transcript first. */

@@ -125,6 +125,40 @@ moderation('the waiting room: locked, someone new waits on a screen that says so
   assert.ok(await waitlist.isHidden(), 'nobody waits any more');
 }));
 
+moderation('a poll: the teacher asks; students vote (and change it) on a phone and a laptop; live counts for the teacher; results for all', () => withChat({}, async (c) => {
+  const teacher = await teacherJoins(c);
+  const sam = await c.join('Sam', { ...PHONE });
+  const kim = await c.join('Kim', { avatar: 'fox' });
+  await teacher.getByRole('button', { name: 'New poll' }).click();
+  const dialog = teacher.locator('dialog.poll-dialog');
+  await dialog.getByLabel('Question').fill('Which planet is the largest?');
+  await dialog.getByLabel('Answer 1').fill('Earth');
+  await dialog.getByLabel('Answer 2').fill('Jupiter');
+  await dialog.getByRole('button', { name: 'Add an answer' }).click();
+  await dialog.getByLabel('Answer 3').fill('Mars');
+  await dialog.getByRole('button', { name: 'Ask' }).click();
+  const samPoll = (await message(sam, 'Which planet is the largest?')).locator('.poll');
+  await samPoll.getByRole('button', { name: 'Earth' }).tap();
+  await until('Sam\'s vote shows', async () => (await samPoll.getByRole('button', { name: 'Earth' }).getAttribute('aria-pressed')) === 'true');
+  await samPoll.getByRole('button', { name: 'Jupiter' }).tap(); // changed
+  await until('changed', async () => (await samPoll.getByRole('button', { name: 'Jupiter' }).getAttribute('aria-pressed')) === 'true');
+  const kimPoll = (await message(kim, 'Which planet is the largest?')).locator('.poll');
+  await kimPoll.getByRole('button', { name: 'Jupiter' }).click();
+  assert.is(await samPoll.locator('progress').count(), 0, 'a student sees no counts while it is open');
+  const teacherPoll = (await message(teacher, 'Which planet is the largest?')).locator('.poll');
+  await until('the teacher sees 2 for Jupiter, and who', async () => {
+    const row = teacherPoll.locator('.poll-option', { hasText: 'Jupiter' });
+    return (await row.locator('.poll-count').textContent()) === '2' && (await row.locator('.poll-who').textContent()) === 'Sam, Kim';
+  });
+  await docsScreenshot(teacher, 'teacher-poll');
+  await teacherPoll.getByRole('button', { name: 'Close the poll' }).click();
+  await until('Sam sees the results', async () => (await samPoll.locator('.poll-note').textContent()) === 'Poll closed: 2 votes');
+  assert.is(await samPoll.locator('.poll-option', { hasText: 'Jupiter' }).locator('.poll-count').textContent(), '2');
+  assert.is(await samPoll.locator('.poll-who').count(), 0, 'students never see who');
+  assert.is(await samPoll.getByRole('button').count(), 0, 'no voting once closed');
+  await docsScreenshot(sam, 'poll-phone');
+}));
+
 moderation('on a phone the teacher bar fits the screen, Download transcript included', () => withChat({}, async (c) => {
   const teacher = await teacherJoins(c, [], PHONE);
   const bar = teacher.locator('[data-teacher-bar]');
