@@ -119,13 +119,9 @@ export class School {
       const session = room.people.resolve(auth.session, name, toAvatar(auth.avatar));
       if (session === 'name_taken') return session;
       if (hasKey) session.isTeacher = true;
-      const claim = await cluster.claim(room.id, session.id, session.key, toUserInfo(session));
-      if (claim === 'name_taken') return claim;
-      room.claim(socket, session);
-      if (claim.at) room.applyRoster(session.id, true, claim.at);
-      if (socket.conn.readyState === 'open') return room;
-      room.release(socket); // gone while Redis answered
-      return 'server_error';
+      const entered = await room.enter(socket, session);
+      if (entered === 'name_taken') return entered;
+      return entered ? room : 'server_error'; // false: gone while Redis answered
     } catch (err) {
       this.ctx.log(`could not admit ${name} to room ${room.id}: ${(err as Error).message}`);
       return 'server_error';
