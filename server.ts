@@ -86,7 +86,7 @@ export function createChatServer(options: ChatOptions = {}) {
   });
   app.get('/join.svg', withRoom, (_req, res) => { res.type('image/svg+xml').send(renderSVG(roomUrls(res.locals.room)[0])); });
   app.get('/ca.crt', onCaCertificate);
-  app.use(preloadStrings);
+  app.use(readersStrings);
   app.use(compressedStatic(PUBLIC_DIR));
   app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
   app.get('/images/:room/:file', onPicture);
@@ -406,15 +406,15 @@ function portOf(server: NetServer): number {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
-const PAGE_RE = /^\/(?:index\.html|chat(?:\.html)?|admin(?:\.html)?)?$/;
-/** A page's strings load with its modules rather than after them: the language the page will pick (its
- * `lang` cookie, which the page keeps equal to its choice, else the browser's) is preloaded from the headers. */
-function preloadStrings(req: express.Request, res: express.Response, next: express.NextFunction) {
-  if (PAGE_RE.test(req.path)) {
-    const chosen = /(?:^|;\s*)lang=(en|zh)(?:;|$)/.exec(req.headers.cookie ?? '')?.[1];
-    const lang = chosen ?? (req.headers['accept-language']?.trim().toLowerCase().startsWith('zh') ? 'zh' : 'en'); // as navigator.language
-    res.set('Link', `</strings-${lang}.js>; rel=modulepreload`);
-  }
+/** `/strings.js` is the reader's dictionary: the language the page will pick (its `lang` cookie, which the page
+ * keeps equal to its choice, else the browser's first language, as navigator.language). So the pages import
+ * their strings statically, with their other modules, and load one language only. */
+function readersStrings(req: express.Request, res: express.Response, next: express.NextFunction) {
+  if (req.path !== '/strings.js') return next();
+  const chosen = /(?:^|;\s*)lang=(en|zh)(?:;|$)/.exec(req.headers.cookie ?? '')?.[1];
+  const lang = chosen ?? (req.headers['accept-language']?.trim().toLowerCase().startsWith('zh') ? 'zh' : 'en');
+  res.vary('Cookie').vary('Accept-Language');
+  req.url = `/strings-${lang}.js`;
   next();
 }
 

@@ -80,7 +80,7 @@ export function compressedStatic(dir: string) {
     const etag = `${entry.etag.slice(0, -1)}-${isMap ? 'map-' : ''}${encoding}"`;
     const type = isMap ? MAP_TYPE : TYPES[extname(file)];
     if (!type.startsWith('text/html')) DOCUMENT_ONLY.forEach((name) => res.removeHeader(name));
-    res.set({ 'Content-Type': type, 'Content-Encoding': encoding, ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' });
+    res.set({ 'Content-Type': type, 'Content-Encoding': encoding, ETag: etag, 'Cache-Control': 'no-cache' }).vary('Accept-Encoding');
     if (req.get('if-none-match') === etag) return void res.status(304).end();
     const body = sent[encoding as keyof Encoded];
     res.set('Content-Length', String(body.length));

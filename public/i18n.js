@@ -1,6 +1,8 @@
 // The pages' language: the reader's dictionary (one module per language, only that one loaded), and the
 // helpers every page shares.
-const DICTIONARIES = { en: () => import('./strings-en.js'), zh: () => import('./strings-zh.js') };
+import READERS from './strings.js'; // the server sends the reader's language under this name (server.ts)
+
+const DICTIONARIES = { en: () => import('./strings-en.js'), zh: () => import('./strings-zh.js') }; // a switch, or a mismatch
 export const DEFAULT_TITLE = 'Class chat'; // the server's title of a room nobody named
 
 export const AVATARS = ['cat', 'dog', 'fox', 'panda', 'owl', 'frog', 'rabbit', 'bear', 'penguin', 'tiger'];
@@ -30,7 +32,7 @@ export const tabStore = toStore('sessionStorage'); // this tab only: the teacher
 
 const toLang = (tag) => (String(tag).toLowerCase().startsWith('zh') ? 'zh' : 'en');
 let lang = toLang(store.get('chat.lang') ?? navigator.language);
-let strings = (await DICTIONARIES[lang]()).default; // every module importing this one waits for it: no text before it
+let strings = READERS.lang === lang ? READERS : (await DICTIONARIES[lang]()).default; // a wrong guess (a choice older than the cookie): one fetch more
 const keepLangCookie = () => { document.cookie = `lang=${lang}; path=/; max-age=31536000; samesite=lax`; }; // the server preloads it
 keepLangCookie();
 export const getLang = () => lang;

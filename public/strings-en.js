@@ -1,5 +1,6 @@
 // The interface in English: every string of every page (i18n.js loads the reader's language only).
 export default {
+  lang: 'en',
   appName: 'Class chat',
   loginTitle: 'Join the class chat',
   loginIntro: 'Pick a nickname and an animal, then chat with your class.',

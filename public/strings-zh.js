@@ -1,5 +1,6 @@
 // The interface in Chinese: every string of every page, the same keys as strings-en.js.
 export default {
+  lang: 'zh',
   appName: '课堂聊天',
   loginTitle: '加入课堂聊天',
   loginIntro: '起一个昵称，选一个小动物，就可以和同学聊天了。',

@@ -957,7 +957,7 @@ function firstLoad(page: string) {
   for (let file; (file = queue.shift());) {
     if (files.has(file)) continue;
     files.add(file);
-    queue.push(...importsOf(file, 'static'));
+    if (file !== 'strings.js') queue.push(...importsOf(file, 'static')); // the server sends the reader's dictionary under it
   }
   return files;
 }
@@ -1033,19 +1033,22 @@ async function firstLoadFits(c: Chat, locale: string) {
   const total = all.reduce((sum, l) => sum + l.bytes, 0);
   assert.ok(all.some((l) => l.url.endsWith('/socket.io/socket.io.esm.min.js')), 'the Socket.IO client is counted');
   for (const l of all) assert.ok(l.encoding === 'br' || l.encoding === 'gzip', `${l.url} is compressed (${l.encoding})`);
-  const [mine, other] = locale === 'zh-CN' ? ['zh', 'en'] : ['en', 'zh'];
-  assert.ok(all.some((l) => l.url.endsWith(`/strings-${mine}.js`)), 'the reader\'s language is counted');
-  assert.not.ok(all.some((l) => l.url.endsWith(`/strings-${other}.js`)), 'and no other');
+  assert.ok(all.some((l) => l.url.endsWith('/strings.js')), 'the reader\'s language is counted');
+  assert.not.ok(all.some((l) => /\/strings-\w+\.js$/.test(l.url)), 'and no other dictionary');
+  assert.is(await page.evaluate(() => document.documentElement.lang), locale === 'zh-CN' ? 'zh-CN' : 'en', 'in the reader\'s language');
   assert.ok(total <= FIRST_LOAD_LIMIT, `${locale}: ${total} bytes: ${all.map((l) => `${l.url.split('/').pop()} ${l.bytes}`).join(', ')}`);
 }
 
-wire('a page preloads the strings of the language it will pick: its cookie, else the browser\'s first language', () => withChat({}, async (c) => {
-  const linkOf = async (path: string, headers: Record<string, string>) => (await fetch(`${c.server.url}${path}`, { headers })).headers.get('link');
-  assert.is(await linkOf('/chat.html', {}), '</strings-en.js>; rel=modulepreload');
-  assert.is(await linkOf('/chat.html', { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' }), '</strings-zh.js>; rel=modulepreload');
-  assert.is(await linkOf('/', { 'accept-language': 'fr-FR,zh;q=0.5' }), '</strings-en.js>; rel=modulepreload', 'French reads English, as the page does');
-  assert.is(await linkOf('/admin', { 'accept-language': 'zh-TW', cookie: 'x=1; lang=en' }), '</strings-en.js>; rel=modulepreload', 'a choice made in the page wins');
-  assert.is(await linkOf('/chat.css', { 'accept-language': 'zh-CN' }), null);
+wire('strings.js is the dictionary of the language the page will pick: its cookie, else the browser\'s first language', () => withChat({}, async (c) => {
+  const langOf = async (headers: Record<string, string>) => {
+    const res = await fetch(`${c.server.url}/strings.js`, { headers });
+    assert.match(res.headers.get('vary') ?? '', /Cookie.*Accept-Language.*Accept-Encoding/);
+    return /lang:"(\w+)"/.exec(await res.text())?.[1];
+  };
+  assert.is(await langOf({}), 'en');
+  assert.is(await langOf({ 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' }), 'zh');
+  assert.is(await langOf({ 'accept-language': 'fr-FR,zh;q=0.5' }), 'en', 'French reads English, as the page does');
+  assert.is(await langOf({ 'accept-language': 'zh-TW', cookie: 'x=1; lang=en' }), 'en', 'a choice made in the page wins');
   const page = await c.newPage({ locale: 'zh-CN' });
   await page.goto(`${c.server.url}/chat.html?name=Lin&avatar=cat`);
   await ready(page);
@@ -1054,7 +1057,8 @@ wire('a page preloads the strings of the language it will pick: its cookie, else
   page.on('request', (request) => fetched.push(request.url().split('/').pop()!));
   await page.reload();
   await ready(page);
-  assert.ok(fetched.includes('strings-en.js') && !fetched.includes('strings-zh.js'), fetched.join(' '));
+  assert.is(await page.evaluate(() => document.documentElement.lang), 'en', 'still English after a reload');
+  assert.ok(fetched.includes('strings.js') && !fetched.some((f) => f.startsWith('strings-')), fetched.join(' '));
 }));
 
 wire('scripts and stylesheets are sent minified, with a source map that gives back the file as written', () => withChat({}, async (c) => {
