@@ -280,7 +280,7 @@ export function createChatServer(options: ChatOptions = {}) {
     if (room && socket.data.waiting) { // a locked room: this page waits for the teacher, in no Socket.IO room
       socket.onAny(onEvent);
       socket.on('disconnect', onDisconnect);
-      room.waitConnected(socket);
+      room.waiting.connected(socket);
       return;
     }
     const session = room?.people.get(socket.data.session);

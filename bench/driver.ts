@@ -1,7 +1,7 @@
 // The measurements: load processes around one fresh server, a timed step at a message rate, the ramp
 // to the highest rate with p99 <= 50 ms, and the connect storm with the memory it leaves behind.
 import { nowMs, sleep, type ByRoom, type ConnectResult, type SendResult, type Stats } from './clock.ts';
-import { cpuMicros, killGroup, machineBusyMicros, roomIds, spawnNode, startServer, stderrOf, SERVERS, type RunningServer, type ServerKey } from './servers.ts';
+import { cpuMicros, killGroup, machineBusyMicros, roomIds, spawnNode, startServer, stderrOf, type RunningServer, type ServerKey } from './servers.ts';
 
 export const P99_LIMIT_MS = 50;
 const MIN_DELIVERED = 0.999; // a step with fewer deliveries than this is not sustained

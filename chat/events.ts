@@ -94,7 +94,7 @@ function onVote(room: Room, session: Session, _socket: ChatSocket, args: unknown
   const [payload, ack] = toPayloadAndAck<(a: VoteAck) => void>(args);
   const refuse = (error: VoteError) => ack?.({ ok: false, error });
   if (!payload || typeof payload.poll !== 'string') return refuse('invalid_message');
-  const entry = room.pollOf(payload.poll);
+  const entry = room.polls.pollOf(payload.poll);
   if (!entry) return refuse('not_found');
   const { option } = payload;
   if (!Number.isSafeInteger(option) || (option as number) < 0 || (option as number) >= entry.msg.poll!.options.length) return refuse('invalid_message');
@@ -102,10 +102,10 @@ function onVote(room: Room, session: Session, _socket: ChatSocket, args: unknown
   if (room.polls.isClosed(entry.msg.id)) return refuse('closed');
   if (room.rules.floodRefusal(session)) return refuse('rate_limited');
   const id = entry.msg.id;
-  room.savePoll({ poll: id, session: session.id, option: option as number }, (error) => {
+  room.polls.save({ poll: id, session: session.id, option: option as number }, (error) => {
     if (error) return refuse(error);
     room.tabsOf(session)?.emit('voted', { id, option: option as number });
-    room.pushCounts(id);
+    room.polls.pushCounts(id);
     ack?.({ ok: true });
   });
 }
@@ -120,7 +120,7 @@ function onRecall(room: Room, session: Session, _socket: ChatSocket, args: unkno
 function onHand(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {
   const [payload, ack] = toPayloadAndAck<(a: HandAck) => void>(args);
   if (typeof payload?.up !== 'boolean') return ack?.({ ok: false, error: 'invalid_message' });
-  ack?.(room.setHand(session, payload.up));
+  ack?.(room.hands.set(session, payload.up));
 }
 
 export const HANDLERS: Record<string, Handler> = {

@@ -3,8 +3,13 @@
 // teacher closes it. The teacher sees live counts, and who chose what unless anonymous; once closed everyone
 // sees the counts. Votes are stored through the store (polls.json, or a Redis hash), so they outlive a restart.
 import { POLL_OPTIONS, toContent, isContentError, type PollView, type TextMsg } from './contract.ts';
+import type { ClusterEvent } from './cluster.ts';
+import type { Entry } from './conversations.ts';
 import type { People } from './people.ts';
+import type { Room, RoomContext } from './room.ts';
 import type { PollChange, StoredPolls } from './store.ts';
+
+const PUSH_MS = 250; // the teacher's live counts: at most this often per poll
 
 interface PollState { votes: Map<string, number>; closed: boolean }
 
@@ -18,6 +23,63 @@ export function toPollOptions(raw: unknown): string[] | null {
 
 export class Polls {
   private readonly states = new Map<string, PollState>();
+  private batch: { change: PollChange; done: (error?: 'server_error') => void }[] = [];
+  private readonly pushes = new Map<string, NodeJS.Timeout>(); // poll id -> the teacher's next count
+
+  constructor(private readonly room: Room, private readonly ctx: RoomContext) {}
+
+  /** The poll message `id` of the group, if there is one. */
+  pollOf(id: unknown): Entry | undefined {
+    const entry = typeof id === 'string' ? this.room.convs.get(id) : undefined;
+    return entry?.msg.poll && !entry.toS && entry.committed ? entry : undefined;
+  }
+
+  /** A vote or a closing, stored (one write per batch, as messages) before it counts and before its answer. */
+  save(change: PollChange, done: (error?: 'server_error') => void) {
+    if (this.batch.push({ change, done }) > 1) return;
+    process.nextTick(() => {
+      const batch = this.batch;
+      this.batch = [];
+      this.ctx.store.savePolls(this.room.id, batch.map((b) => b.change)).then(() => {
+        for (const { change: c, done: answer } of batch) {
+          this.apply(c);
+          answer();
+        }
+      }, (err: Error) => {
+        this.room.say(`could not store votes: ${err.message}`);
+        for (const { done: answer } of batch) answer('server_error');
+      });
+    });
+  }
+
+  /** In a cluster: a vote or a closing that a node stored, in the stream's order. */
+  applyEvent(event: Extract<ClusterEvent, { t: 'vote' | 'pollClosed' }>) {
+    if (event.t === 'pollClosed') return this.apply({ poll: event.p, closed: true });
+    this.apply({ poll: event.p, session: event.s, option: event.o });
+    this.pushCounts(event.p);
+  }
+
+  /** The teacher's live counts (and who chose what unless anonymous), coalesced per poll. In a cluster every node
+   * tells its own teacher tabs, from the votes in the event stream. */
+  pushCounts(pollId: string) {
+    if (this.pushes.has(pollId)) return;
+    this.pushes.set(pollId, setTimeout(() => {
+      this.pushes.delete(pollId);
+      const entry = this.pollOf(pollId);
+      const tabs = this.room.teacherTabs();
+      if (!entry || !tabs.length) return;
+      const poll = entry.msg.poll!;
+      const frame: { id: string; counts: number[]; voters?: { name: string; option: number }[] } = {
+        id: pollId, counts: this.counts(pollId, poll.options.length),
+      };
+      if (!poll.anonymous) frame.voters = this.voters(pollId, this.room.people);
+      (this.ctx.cluster ? this.ctx.io.local : this.ctx.io).to(tabs).emit('pollVotes', frame);
+    }, PUSH_MS).unref());
+  }
+
+  close() {
+    this.pushes.forEach(clearTimeout);
+  }
 
   private state(id: string): PollState {
     let state = this.states.get(id);

@@ -3,12 +3,12 @@
 import { nanoid } from 'nanoid';
 import type { Server, Socket } from 'socket.io';
 import {
-  type AckFn, type ClientToServerEvents, type Hand, type HandAck, type RecallAck, RECALL_MS, type ErrorCode, type InterServerEvents, type RoomState,
+  type AckFn, type ClientToServerEvents, type RecallAck, RECALL_MS, type ErrorCode, type InterServerEvents, type RoomState,
   type ServerToClientEvents, type SocketData, type TextMsg, toAvatar,
 } from './contract.ts';
 import { Hands } from './hands.ts';
 import { Polls } from './polls.ts';
-import { Waitlist, type Waiting } from './waitlist.ts';
+import { WaitingRoom } from './waiting-room.ts';
 import { Conversations, type Entry } from './conversations.ts';
 import { toNameKey } from './names.ts';
 import { People, toUserInfo, type Session } from './people.ts';
@@ -16,7 +16,7 @@ import { Presence, type Crowd } from './presence.ts';
 import type { PictureDisk } from './picture-disk.ts';
 import { Uploads, type UploadBudget } from './pictures.ts';
 import { Rules, type Rate } from './rules.ts';
-import { toPictureFile, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type PollChange, type RoomMeta } from './store.ts';
+import { toPictureFile, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
 import { rememberCid, restoreRecord, toRecord, toTextMsg, type Extras } from './records.ts';
 import type { Cluster, ClusterEvent, Who } from './cluster.ts';
 import { isAfter } from './stream-ids.ts';
@@ -60,11 +60,9 @@ export class Room {
   readonly convs: Conversations;
   readonly rules: Rules;
   readonly uploads: Uploads;
-  readonly hands = new Hands();
-  readonly waitlist = new Waitlist();
-  readonly polls = new Polls();
-  private pollBatch: { change: PollChange; done: (error?: 'server_error') => void }[] = [];
-  private readonly pollPushes = new Map<string, NodeJS.Timeout>(); // poll id -> the teacher's next count, coalesced
+  readonly hands: Hands;
+  readonly waiting: WaitingRoom;
+  readonly polls: Polls;
   private batch: { entry: Entry; ack?: AckFn }[] = [];
   private readonly presence: Presence;
   private compactAt = COMPACT_MIN_LINES;
@@ -74,11 +72,14 @@ export class Room {
     this.convs = new Conversations(ctx.cluster ? CATCHUP_OVERLAP_MS : 0);
     this.rules = new Rules(ctx.rate, ctx.roomRate, meta);
     this.uploads = new Uploads(ctx.uploadBudget, ctx.limits.uploadIdleMs);
+    this.waiting = new WaitingRoom(this, ctx);
+    this.hands = new Hands(this, ctx);
+    this.polls = new Polls(this, ctx);
     // In a cluster every node tells its own pages, from the same events: the frame does not cross nodes.
     const tell = ctx.cluster ? ctx.io.local : ctx.io;
     this.presence = new Presence(
       (frame) => tell.to(this.id).emit('online', frame), () => this.people.online.size, ctx.listLimit, ctx.crowd, ctx.limits.leaveGraceMs,
-      (gone) => { if (this.hands.lower(gone.id)) this.tellHands(undefined, true); }, // every node drops it and tells its own tabs
+      (gone) => this.hands.gone(gone),
     );
   }
 
@@ -110,11 +111,7 @@ export class Room {
   /** Lets go of a tab's claim: on disconnect, and for a handshake whose socket never connected. */
   release(socket: ChatSocket) {
     const waiting = socket.data?.waiting;
-    if (waiting) {
-      this.waitlist.away(waiting.token, socket.id);
-      this.shareWaiting(waiting.token, false);
-      return this.tellWaitlist();
-    }
+    if (waiting) return this.waiting.away(socket, waiting.token);
     const session = this.people.get(socket.data?.session);
     if (!session || !session.tabs.includes(socket.id)) return;
     const wasLast = this.people.release(session, socket.id);
@@ -140,56 +137,11 @@ export class Room {
       history: this.convs.historyFor(session.id, lastId).map((m) => (m.poll ? this.polls.viewFor(m, session, this.people) : m)),
       room: this.stateFor(session),
     });
-    if (session.isTeacher) {
-      socket.emit('hands', { queue: this.handQueue() });
-      socket.emit('waitlist', { queue: this.waitlist.queue() });
-    }
-    else if (this.hands.has(session.id)) socket.emit('hand', { up: true });
+    this.hands.greet(socket, session);
+    if (session.isTeacher) socket.emit('waitlist', { queue: this.waiting.list.queue() });
   }
 
-  // ---- the waiting room
-
-  /** A page the room does not know, while it is locked: connected, but in no room, until the teacher decides. */
-  waitConnected(socket: ChatSocket) {
-    const { token, name, avatar } = socket.data.waiting!;
-    const entry = this.waitlist.wait(token, name, avatar, socket.id);
-    entry.node = this.ctx.cluster?.nodeId;
-    socket.emit('waiting', { token });
-    this.shareWaiting(token, true);
-    this.tellWaitlist();
-  }
-
-  /** In a cluster: the other nodes learn who waits here (their teachers' lists), and when the page is away. */
-  private shareWaiting(token: string, isHere: boolean) {
-    const entry = this.waitlist.get(token);
-    if (!this.ctx.cluster || !entry) return;
-    const fields = { w: token, name: entry.name, avatar: entry.avatar, ts: String(entry.at), node: this.ctx.cluster.nodeId, on: isHere ? '1' : '0' };
-    this.ctx.cluster.publish(this.id, 'wait', fields).catch((err: Error) => this.say(`could not share a waiting page: ${err.message}`));
-  }
-
-  /** The teacher's decision. In a cluster it goes through the event stream, and the node of the page carries it out. */
-  decide(entry: Waiting, t: 'admit' | 'refuse') {
-    if (!this.ctx.cluster) return t === 'admit' ? this.admit(entry) : this.refuse(entry);
-    this.ctx.cluster.publish(this.id, t, { w: entry.token }).catch((err: Error) => this.say(`could not share a decision: ${err.message}`));
-  }
-
-  /** Lets someone in: their page gets its welcome now, or at its next handshake if it is away. */
-  private admit(entry: Waiting) {
-    const socket = entry.socketId ? this.ctx.io.sockets.sockets.get(entry.socketId) : undefined;
-    if (!socket) {
-      entry.admitted = true;
-      return this.tellWaitlist(true);
-    }
-    this.waitlist.remove(entry.token);
-    this.tellWaitlist(true);
-    const session = this.people.resolve(undefined, entry.name, entry.avatar);
-    if (session === 'name_taken') return this.turnAway(socket, 'name_taken'); // someone took the nickname while they waited
-    socket.data.waiting = undefined;
-    void this.enter(socket, session).then((entered) => {
-      if (entered === 'name_taken') this.turnAway(socket, 'name_taken');
-      else if (entered) this.welcome(socket, session, undefined);
-    });
-  }
+  // ---- entering
 
   /** Claims a tab's nickname (in a cluster, in Redis first): 'name_taken', true, or false if the page left meanwhile. */
   async enter(socket: ChatSocket, session: Session): Promise<boolean | 'name_taken'> {
@@ -207,132 +159,9 @@ export class Room {
     return false;
   }
 
-  /** Does not let someone in: their page is told and disconnected. */
-  private refuse(entry: Waiting) {
-    this.waitlist.remove(entry.token);
-    const socket = entry.socketId ? this.ctx.io.sockets.sockets.get(entry.socketId) : undefined;
-    if (socket) this.turnAway(socket, 'refused');
-    this.tellWaitlist(true);
-  }
-
-  /** In a cluster: what another node (or this one) said of a waiting page, in the stream's order. */
-  private applyWaiting(event: Extract<ClusterEvent, { w: string }>) {
-    const entry = this.waitlist.get(event.w);
-    const isMine = entry?.node === this.ctx.cluster?.nodeId && !!entry?.socketId;
-    if (event.t === 'wait') {
-      if (entry?.node === this.ctx.cluster?.nodeId && event.node === entry?.node) return; // this node's own news
-      const known = this.waitlist.wait(event.w, event.name, toAvatar(event.avatar), null, event.ts);
-      Object.assign(known, { node: event.node, isAway: !event.on, goneAt: event.on ? 0 : Date.now() });
-    } else if (!entry) {
-      return;
-    } else if (event.t === 'admit') {
-      if (isMine || !entry.isAway) return this.admitHere(entry, isMine);
-      entry.admitted = true; // away: whichever node it comes back to lets it in
-    } else if (event.t === 'refuse') {
-      if (isMine) return this.refuse(entry);
-      this.waitlist.remove(event.w);
-    } else {
-      this.waitlist.remove(event.w);
-    }
-  }
-
-  private admitHere(entry: Waiting, isMine: boolean) {
-    if (isMine) return this.admit(entry);
-    this.waitlist.remove(entry.token); // its node lets it in
-  }
-
-  private turnAway(socket: ChatSocket, why: 'refused' | 'name_taken') {
-    socket.data.waiting = undefined;
-    socket.emit('turnedAway', { why });
-    socket.disconnect(true);
-  }
-
-  /** The waiting list to the teachers' tabs. `isLocal`: in a cluster, this node's tabs only (every node tells its own). */
-  tellWaitlist(isLocal = false) {
-    const io = isLocal && this.ctx.cluster ? this.ctx.io.local : this.ctx.io;
-    const teacherTabs = this.tabIds(...[...this.people.online.values()].filter((s) => s.isTeacher));
-    if (teacherTabs.length) io.to(teacherTabs).emit('waitlist', { queue: this.waitlist.queue() });
-  }
-
-  // ---- polls
-
-  /** The poll message `id` of the group, if there is one. */
-  pollOf(id: unknown): Entry | undefined {
-    const entry = typeof id === 'string' ? this.convs.get(id) : undefined;
-    return entry?.msg.poll && !entry.toS && entry.committed ? entry : undefined;
-  }
-
-  /** A vote or a closing, stored (one write per batch, as messages) before it counts and before its answer. */
-  savePoll(change: PollChange, done: (error?: 'server_error') => void) {
-    if (this.pollBatch.push({ change, done }) > 1) return;
-    process.nextTick(() => {
-      const batch = this.pollBatch;
-      this.pollBatch = [];
-      this.ctx.store.savePolls(this.id, batch.map((b) => b.change)).then(() => {
-        for (const { change: c, done: answer } of batch) {
-          this.polls.apply(c);
-          answer();
-        }
-      }, (err: Error) => {
-        this.say(`could not store votes: ${err.message}`);
-        for (const { done: answer } of batch) answer('server_error');
-      });
-    });
-  }
-
-  /** The teacher's live counts (and who chose what unless anonymous), at most four times a second per poll. In a
-   * cluster every node tells its own teacher tabs, from the votes in the event stream. */
-  pushCounts(pollId: string) {
-    if (this.pollPushes.has(pollId)) return;
-    this.pollPushes.set(pollId, setTimeout(() => {
-      this.pollPushes.delete(pollId);
-      const entry = this.pollOf(pollId);
-      const teacherTabs = this.tabIds(...[...this.people.online.values()].filter((s) => s.isTeacher));
-      if (!entry || !teacherTabs.length) return;
-      const poll = entry.msg.poll!;
-      const frame: { id: string; counts: number[]; voters?: { name: string; option: number }[] } = {
-        id: pollId, counts: this.polls.counts(pollId, poll.options.length),
-      };
-      if (!poll.anonymous) frame.voters = this.polls.voters(pollId, this.people);
-      (this.ctx.cluster ? this.ctx.io.local : this.ctx.io).to(teacherTabs).emit('pollVotes', frame);
-    }, 250).unref());
-  }
-
-  // ---- raised hands
-
-  /** A student raises or lowers their hand: their tabs and the teacher's are told; in a cluster, the other nodes. */
-  setHand(session: Session, up: boolean): HandAck {
-    if (session.isTeacher) return { ok: false, error: 'not_allowed' };
-    const at = Date.now();
-    if (up ? this.hands.raise(session.id, at) : this.hands.lower(session.id)) this.handChanged(session, up, at);
-    return { ok: true };
-  }
-
-  /** The teacher lowers these people's hands. */
-  lowerHands(people: Session[]) {
-    for (const person of people) if (this.hands.lower(person.id)) this.handChanged(person, false, Date.now());
-  }
-
-  private handChanged(session: Session, up: boolean, at: number) {
-    this.tellHands(session);
-    this.ctx.cluster?.publishHand(this.id, session.id, up, at).catch((err: Error) => this.say(`could not share a raised hand: ${err.message}`));
-  }
-
-  /** The queue as the teacher sees it: oldest first, with names and avatars. */
-  handQueue(): Hand[] {
-    return this.hands.queue().flatMap(({ session, at }) => {
-      const person = this.people.get(session);
-      return person ? [{ name: person.name, avatar: person.avatar, at }] : [];
-    });
-  }
-
-  /** The student's tabs (their hand) and the teachers' (the queue). `isLocal`: this node's tabs only. */
-  tellHands(student?: Session, isLocal = false) {
-    const io = isLocal && this.ctx.cluster ? this.ctx.io.local : this.ctx.io;
-    const studentTabs = student ? this.tabIds(student) : [];
-    if (student && studentTabs.length) io.to(studentTabs).emit('hand', { up: this.hands.has(student.id) });
-    const teacherTabs = this.tabIds(...[...this.people.online.values()].filter((s) => s.isTeacher));
-    if (teacherTabs.length) io.to(teacherTabs).emit('hands', { queue: this.handQueue() });
+  /** The teachers' tabs (on every node of a cluster). */
+  teacherTabs(): string[] {
+    return this.tabIds(...[...this.people.online.values()].filter((s) => s.isTeacher));
   }
 
   /** Socket.IO rooms reaching every tab of these people: their sockets; in a cluster, a room per session, as
@@ -349,12 +178,7 @@ export class Room {
   }
 
   sweep(now = Date.now()) {
-    const givenUp = this.waitlist.givenUp(now, this.ctx.cluster?.nodeId);
-    for (const entry of givenUp) {
-      this.waitlist.remove(entry.token);
-      this.ctx.cluster?.publish(this.id, 'unwait', { w: entry.token }).catch(() => {}); // the others' lists: at worst it stays listed
-    }
-    if (givenUp.length) this.tellWaitlist();
+    this.waiting.sweep(now);
     const gone = this.people.toForget(now, this.ctx.sessionTtlMs, this.ctx.limits.maxSessions, RECENT_MS, (id) => this.convs.hasConversations(id));
     for (const s of gone) this.people.sessions.delete(s.id);
     for (const s of gone) this.convs.forget(s.id, (id) => this.people.sessions.has(id));
@@ -384,19 +208,13 @@ export class Room {
         this.convs.remove(event.id);
         break;
       case 'wait': case 'admit': case 'refuse': case 'unwait':
-        this.applyWaiting(event);
-        this.tellWaitlist(true);
+        this.waiting.apply(event);
         break;
-      case 'vote':
-        this.polls.apply({ poll: event.p, session: event.s, option: event.o });
-        this.pushCounts(event.p);
+      case 'vote': case 'pollClosed':
+        this.polls.applyEvent(event);
         break;
-      case 'pollClosed':
-        this.polls.apply({ poll: event.p, closed: true });
-        break;
-      case 'hand': // the node that took it has told the pages
-        if (event.up) this.hands.raise(event.s, event.ts);
-        else this.hands.lower(event.s);
+      case 'hand':
+        this.hands.apply(event);
         break;
     }
   }
@@ -663,7 +481,7 @@ export class Room {
   /** Tells the pages, writes what was accepted, closes the log. */
   async close() {
     clearTimeout(this.muteTimer);
-    this.pollPushes.forEach(clearTimeout);
+    this.polls.close();
     this.presence.close();
     this.ctx.crowd.online -= this.people.online.size; // nobody here is online any more (a deleted room)
     this.uploads.dropAll();

@@ -98,9 +98,9 @@ export class School {
    * their page was away): true if this handshake waits. */
   private waits(socket: ChatSocket, auth: Record<string, unknown>, room: Room, name: string): boolean {
     if (room.people.knows(auth.session, name)) return false;
-    const entry = room.waitlist.get(auth.waitToken);
+    const entry = room.waiting.list.get(auth.waitToken);
     if (entry?.admitted) {
-      room.waitlist.remove(entry.token);
+      room.waiting.list.remove(entry.token);
       return false;
     }
     const token = entry?.token ?? nanoid();

@@ -42,12 +42,12 @@ const ACTIONS: Record<TeacherAction, Action> = {
   lower: (room, t, { name }) => {
     const person = name === undefined ? undefined : room.people.recipient(name);
     if (!person || !room.hands.has(person.id)) return { ok: false, error: 'not_found' };
-    room.lowerHands([person]);
+    room.hands.lower([person]);
     room.say(`${t.name} lowered the hand of ${person.name}`);
     return OK;
   },
   lowerAll: (room, t) => {
-    room.lowerHands(room.hands.queue().flatMap(({ session }) => room.people.get(session) ?? []));
+    room.hands.lower([...room.people.sessions.values()].filter((s) => room.hands.has(s.id)));
     room.say(`${t.name} lowered every hand`);
     return OK;
   },
@@ -58,27 +58,27 @@ const ACTIONS: Record<TeacherAction, Action> = {
   },
   unlock: (room, t) => {
     room.rules.locked = false;
-    for (const entry of room.waitlist.waiting()) room.decide(entry, 'admit');
+    for (const entry of room.waiting.list.waiting()) room.waiting.decide(entry, 'admit');
     room.say(`${t.name} unlocked the room (everyone waiting is let in)`);
     return OK;
   },
   admit: (room, t, { name }) => {
-    const entry = name === undefined ? undefined : room.waitlist.byName(name);
+    const entry = name === undefined ? undefined : room.waiting.list.byName(name);
     if (!entry) return { ok: false, error: 'not_found' };
-    room.decide(entry, 'admit');
+    room.waiting.decide(entry, 'admit');
     room.say(`${t.name} let ${entry.name} in`);
     return OK;
   },
   admitAll: (room, t) => {
-    const waiting = room.waitlist.waiting();
-    for (const entry of waiting) room.decide(entry, 'admit');
+    const waiting = room.waiting.list.waiting();
+    for (const entry of waiting) room.waiting.decide(entry, 'admit');
     room.say(`${t.name} let everyone waiting in (${waiting.length})`);
     return OK;
   },
   refuse: (room, t, { name }) => {
-    const entry = name === undefined ? undefined : room.waitlist.byName(name);
+    const entry = name === undefined ? undefined : room.waiting.list.byName(name);
     if (!entry) return { ok: false, error: 'not_found' };
-    room.decide(entry, 'refuse');
+    room.waiting.decide(entry, 'refuse');
     room.say(`${t.name} did not let ${entry.name} in`);
     return OK;
   },
@@ -96,10 +96,10 @@ const ACTIONS: Record<TeacherAction, Action> = {
     }));
   },
   closePoll: (room, t, { id }) => {
-    const entry = room.pollOf(id);
+    const entry = room.polls.pollOf(id);
     if (!entry) return { ok: false, error: 'not_found' };
     const { id: pollId, content, poll } = entry.msg;
-    return new Promise((resolve) => room.savePoll({ poll: pollId, closed: true }, (error) => {
+    return new Promise((resolve) => room.polls.save({ poll: pollId, closed: true }, (error) => {
       if (error) return resolve({ ok: false, error });
       const counts = room.polls.counts(pollId, poll!.options.length);
       room.everyone.emit('pollClosed', { id: pollId, counts });

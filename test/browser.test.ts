@@ -1,5 +1,5 @@
 // The pages in real Chromium against the real server: every person is a separate browser context.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
@@ -8,7 +8,7 @@ import type { Locator, Page } from 'playwright-core';
 import { createChatServer } from '../server.ts';
 import { sleep, welcomed } from './helpers.ts';
 import {
-  browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, SHOTS_DIR, stopServer, switchLanguage, teacherJoins, docsScreenshot, textOf, until, withChat, type Chat,
+  browserSuite, CHROMIUM, hasChromium, message, PHONE, ready, say, screenshot, stopServer, switchLanguage, teacherJoins, docsScreenshot, textOf, until, withChat, type Chat,
 } from './browser-helpers.ts';
 
 if (!hasChromium) {
