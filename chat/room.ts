@@ -131,11 +131,11 @@ export class Room {
 
   welcome(socket: ChatSocket, session: Session, lastId: unknown) {
     socket.join(this.ctx.cluster ? [this.id, `s:${session.id}`] : this.id);
+    const history = this.convs.historyFor(session.id, lastId);
+    for (let i = 0; i < history.length; i++) if (history[i].poll) history[i] = this.polls.viewFor(history[i], session, this.people); // in place: no copy per welcome
     socket.emit('welcome', {
       name: session.name, avatar: session.avatar, session: session.id, users: this.people.usersOnline(),
-      count: this.people.online.size, teacher: session.isTeacher,
-      history: this.convs.historyFor(session.id, lastId).map((m) => (m.poll ? this.polls.viewFor(m, session, this.people) : m)),
-      room: this.stateFor(session),
+      count: this.people.online.size, history, teacher: session.isTeacher, room: this.stateFor(session),
     });
     this.hands.greet(socket, session);
     if (session.isTeacher) socket.emit('waitlist', { queue: this.waiting.list.queue() });
