@@ -2,13 +2,22 @@
 // or all. A hand belongs to the session, so it outlives a reconnect of the same person, and drops when they
 // leave. In a cluster every node keeps the same queue, from the event stream.
 import type { Hand, HandAck } from './contract.ts';
-import type { Session } from './people.ts';
-import type { ChatSocket, Room, RoomContext } from './room.ts';
+import type { People, Session } from './people.ts';
+import type { ChatSocket, RoomContext } from './room-context.ts';
+
+/** What raised hands need of their room (room.ts). */
+export interface HandsRoom {
+  readonly id: string;
+  readonly people: People;
+  say(line: string): void;
+  tabIds(...people: Session[]): string[];
+  teacherTabs(): string[];
+}
 
 export class Hands {
   private readonly raised = new Map<string, number>(); // session id -> when raised (ms)
 
-  constructor(private readonly room: Room, private readonly ctx: RoomContext) {}
+  constructor(private readonly room: HandsRoom, private readonly ctx: RoomContext) {}
 
   has(session: string) { return this.raised.has(session); }
 

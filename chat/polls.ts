@@ -4,14 +4,23 @@
 // sees the counts. Votes are stored through the store (polls.json, or a Redis hash), so they outlive a restart.
 import { POLL_OPTIONS, toContent, isContentError, type PollView, type TextMsg } from './contract.ts';
 import type { ClusterEvent } from './cluster.ts';
-import type { Entry } from './conversations.ts';
+import type { Conversations, Entry } from './conversations.ts';
 import type { People } from './people.ts';
-import type { Room, RoomContext } from './room.ts';
+import type { RoomContext } from './room-context.ts';
 import type { PollChange, StoredPolls } from './store.ts';
 
 const PUSH_MS = 250; // the teacher's live counts: at most this often per poll
 
 interface PollState { votes: Map<string, number>; closed: boolean }
+
+/** What polls need of their room (room.ts). */
+export interface PollsRoom {
+  readonly id: string;
+  readonly people: People;
+  readonly convs: Conversations;
+  say(line: string): void;
+  teacherTabs(): string[];
+}
 
 /** A poll's answers from an untrusted payload: 2–6 single lines of 1–100 code points, or null. */
 export function toPollOptions(raw: unknown): string[] | null {
@@ -26,7 +35,7 @@ export class Polls {
   private batch: { change: PollChange; done: (error?: 'server_error') => void }[] = [];
   private readonly pushes = new Map<string, NodeJS.Timeout>(); // poll id -> the teacher's next count
 
-  constructor(private readonly room: Room, private readonly ctx: RoomContext) {}
+  constructor(private readonly room: PollsRoom, private readonly ctx: RoomContext) {}
 
   /** The poll message `id` of the group, if there is one. */
   pollOf(id: unknown): Entry | undefined {

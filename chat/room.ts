@@ -1,59 +1,28 @@
 // One room (one class): its people, conversations, rules and pictures, and the write path that makes an
 // ack mean "stored". Everything it says goes to its own Socket.IO room, or to the tabs of named people.
 import { nanoid } from 'nanoid';
-import type { Server, Socket } from 'socket.io';
-import {
-  type AckFn, type ClientToServerEvents, type RecallAck, RECALL_MS, type ErrorCode, type InterServerEvents, type RoomState,
-  type ServerToClientEvents, type SocketData, type TextMsg, toAvatar,
-} from './contract.ts';
+import { type AckFn, type RecallAck, RECALL_MS, type ErrorCode, type RoomState, type TextMsg, toAvatar } from './contract.ts';
+import type { ChatSocket, RoomContext } from './room-context.ts';
 import { Hands } from './hands.ts';
 import { Polls } from './polls.ts';
 import { WaitingRoom } from './waiting-room.ts';
 import { Conversations, type Entry } from './conversations.ts';
 import { toNameKey } from './names.ts';
 import { People, toUserInfo, type Session } from './people.ts';
-import { Presence, type Crowd } from './presence.ts';
-import type { PictureDisk } from './picture-disk.ts';
-import { Uploads, type UploadBudget } from './pictures.ts';
-import { Rules, type Rate } from './rules.ts';
-import { toPictureFile, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
+import { Presence } from './presence.ts';
+import { Uploads } from './pictures.ts';
+import { Rules } from './rules.ts';
+import { toPictureFile, type AppendAnswer, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
 import { rememberCid, restoreRecord, toRecord, toTextMsg, type Extras } from './records.ts';
-import type { Cluster, ClusterEvent, Who } from './cluster.ts';
+import type { ClusterEvent, Who } from './cluster.ts';
 import { isAfter } from './stream-ids.ts';
 
-export type ChatIO = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export { LIMITS, type ChatIO, type ChatSocket, type Limits, type RoomContext } from './room-context.ts';
 
 const COMPACT_MIN_LINES = 5000; // a smaller log is never compacted
 const RECENT_MS = 15 * 60_000; // a session with conversations seen this recently is never forgotten
 const CATCHUP_OVERLAP_MS = 3000; // in a cluster: see Conversations
 const PICTURE_GRACE_MS = 60_000; // in a cluster: a picture this young may be another node's upload on its way
-
-export interface Limits {
-  maxSessions: number; // sessions kept per room, online or not
-  uploadIdleMs: number; // an unfinished picture with no chunk for this long is dropped
-  roomPictureBytes: number; // pictures kept per room on disk, oldest dropped first
-  totalPictureBytes: number; // and for the whole server
-  leaveGraceMs: number; // someone whose last tab closed is told gone only after this long away
-}
-export const LIMITS: Limits = {
-  maxSessions: 5000, uploadIdleMs: 10_000, roomPictureBytes: 200 * 2 ** 20, totalPictureBytes: 2 * 2 ** 30, leaveGraceMs: 5000,
-};
-
-export interface RoomContext {
-  io: ChatIO;
-  store: ChatStore;
-  log: (line: string) => void;
-  rate: Rate | false;
-  roomRate: Rate | false;
-  listLimit: number; // above this many people in the room, `online` tells only the count and the list is capped
-  sessionTtlMs: number;
-  uploadBudget: UploadBudget; // shared by every room: it bounds memory
-  disk: PictureDisk; // shared by every room: it bounds the disk
-  crowd: Crowd; // shared by every room: presence frames are spread out when the server is busy
-  limits: Limits;
-  cluster?: Cluster; // with REDIS_URL: the other nodes of the school
-}
 
 export class Room {
   readonly people: People;

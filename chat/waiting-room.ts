@@ -2,13 +2,24 @@
 // a cluster the same list on every node (through the event stream), the decision carried out by the page's node.
 import { toAvatar } from './contract.ts';
 import type { ClusterEvent } from './cluster.ts';
-import type { ChatSocket, Room, RoomContext } from './room.ts';
+import type { People, Session } from './people.ts';
+import type { ChatSocket, RoomContext } from './room-context.ts';
 import { Waitlist, type Waiting } from './waitlist.ts';
+
+/** What the waiting room needs of its room (room.ts). */
+export interface WaitingRoomRoom {
+  readonly id: string;
+  readonly people: People;
+  say(line: string): void;
+  teacherTabs(): string[];
+  enter(socket: ChatSocket, session: Session): Promise<boolean | 'name_taken'>;
+  welcome(socket: ChatSocket, session: Session, lastId: unknown): void;
+}
 
 export class WaitingRoom {
   readonly list = new Waitlist();
 
-  constructor(private readonly room: Room, private readonly ctx: RoomContext) {}
+  constructor(private readonly room: WaitingRoomRoom, private readonly ctx: RoomContext) {}
 
   /** A page the room does not know, while it is locked: connected, but in no room, until the teacher decides. */
   connected(socket: ChatSocket) {
