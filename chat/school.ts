@@ -72,9 +72,14 @@ export class School {
   }
 
   /** Checks a handshake and claims its nickname in its room, or says why not (in a cluster, once Redis answered). */
-  admit(socket: ChatSocket, auth: Record<string, unknown>, address: string): Room | Refusal | Promise<Room | Refusal> {
+  admit(socket: ChatSocket, auth: Record<string, unknown>, address: string, synced = false): Room | Refusal | Promise<Room | Refusal> {
     const room = auth.room === undefined ? this.get(undefined) : this.rooms.get(toRoomId(auth.room) ?? '');
-    if (!room) return 'no_room';
+    if (!room) {
+      // In a cluster, a room made on another node a moment ago is known here once its event is applied.
+      const cluster = this.ctx.cluster;
+      if (cluster && !synced) return cluster.sync().then(() => this.admit(socket, auth, address, true), () => 'server_error' as const);
+      return 'no_room';
+    }
     const name = toName(auth.name);
     if (!name) return 'invalid_name';
     const hasKey = auth.teacherKey !== undefined && auth.teacherKey !== '';

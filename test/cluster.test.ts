@@ -286,6 +286,14 @@ onRedis(Shared)('rooms made on one node are served by all; the push API on any n
   for (const i of [0, 1, 2]) assert.is((await api(cluster, i, `/api/rooms/${room}`)).status, 404, `node ${i}`);
 });
 
+onRedis(Shared)('a room made on one node can be joined on another at once (before its event reached that node)', async () => {
+  const rooms = Array.from({ length: 8 }, () => fresh('at-once-'));
+  await Promise.all(rooms.map(async (room, k) => {
+    assert.is((await api(cluster, 2, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'At once' }) })).status, 201);
+    await join(cluster, k % 2, { name: fresh('Quick'), room });
+  }));
+});
+
 Shared.run();
 
 // --- failures
