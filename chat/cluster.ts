@@ -13,7 +13,7 @@ import { nanoid } from 'nanoid';
 import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
 import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
 import { createRedisStore, EVENTS, EVENTS_KEEP, toKeys, type RedisStore } from './redis-store.ts';
-import { toLogRecord, toRoomMeta, type LogRecord, type RoomMeta } from './store.ts';
+import { toLogRecord, toRoomMeta, type LogRecord, type ReadChange, type RoomMeta } from './store.ts';
 import { isAfter } from './stream-ids.ts';
 
 const NODES = 'chat:nodes';
@@ -38,6 +38,8 @@ export type ClusterEvent = { at: string; room: string } & (
   | { t: 'admit' | 'refuse' | 'unwait'; w: string } // the teacher decided, or the page gave up
   | { t: 'vote'; p: string; s: string; o: number }
   | { t: 'pollClosed'; p: string }
+  | { t: 'reads'; node: string; changes: ReadChange[] } // read positions a node stored
+  | { t: 'announced'; node: string; id: string; to: string[] | null } // an announcement of the push API
 );
 
 /** What a claim did: the nickname is held by someone else, or the tab counts (`at`: the person came online). */
@@ -308,9 +310,16 @@ function toEvent(at: string, fields: string[]): ClusterEvent | null {
       case 'admit': case 'refuse': case 'unwait': return { at, room, t: f.t, w: f.w };
       case 'vote': return { at, room, t: 'vote', p: f.p, s: f.s, o: Number(f.o) };
       case 'pollClosed': return { at, room, t: 'pollClosed', p: f.p };
+      case 'reads': return { at, room, t: 'reads', node: f.node, changes: toReadChanges(JSON.parse(f.r)) };
+      case 'announced': return { at, room, t: 'announced', node: f.node, id: f.id, to: f.to ? f.to.split(' ') : null };
     }
   } catch {}
   return null;
+}
+
+function toReadChanges(value: unknown): ReadChange[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((c) => typeof c?.session === 'string' && typeof c.conv === 'string' && typeof c.value === 'string');
 }
 
 function toWho(text: string): Who | null {

@@ -63,6 +63,11 @@ export interface Hand { name: string; avatar: string; at: number }
 export type HandAck = { ok: true } | { ok: false; error: 'invalid_message' | 'not_allowed' };
 export const MUTE_MINUTES = [5, 15]; // a timed mute; without minutes a mute holds until lifted
 export const SLOW_SECONDS = [0, 10, 30, 60]; // slow mode's choices (0: off)
+/** "Seen by N of M" of a message, announcement or the pin (id 'pin'), for the teacher. */
+export interface SeenItem { id: string; n: number; of: number }
+export type ReadError = 'invalid_message' | 'not_found' | 'not_allowed';
+export type ReadAck = { ok: true } | { ok: false; error: ReadError };
+export type UnseenAck = { ok: true; names: string[] } | { ok: false; error: 'invalid_message' | 'not_teacher' | 'not_found' };
 export type TeacherError = 'not_teacher' | 'invalid_message' | 'not_online' | 'not_found' | 'not_allowed' | 'empty' | 'too_long' | 'server_error';
 export type TeacherAck = { ok: true } | { ok: false; error: TeacherError };
 export type ImageAck = Ack | { ok: true; received: number };
@@ -91,6 +96,7 @@ export interface ServerToClientEvents {
   pollVotes: (p: { id: string; counts: number[]; voters?: { name: string; option: number }[] }) => void; // to the teacher, live
   voted: (v: { id: string; option: number }) => void; // to the voter's tabs
   pollClosed: (p: { id: string; counts: number[] }) => void; // to the room: the results
+  seen: (s: { items: SeenItem[] }) => void; // to the teacher's tabs: counts that changed (all of them at the welcome)
 }
 export interface ClientToServerEvents {
   textmsg: (
@@ -107,6 +113,9 @@ export interface ClientToServerEvents {
   recall: (r: { id: string }, ack?: (a: RecallAck) => void) => void;
   hand: (h: { up: boolean }, ack?: (a: HandAck) => void) => void;
   vote: (v: { poll: string; option: number }, ack?: (a: VoteAck) => void) => void;
+  /** The last line of a conversation shown on a visible screen (`to`: the private one with that teacher), the pin shown. */
+  read: (r: { id: string; to?: string; pin?: number }, ack?: (a: ReadAck) => void) => void;
+  unseen: (u: { id: string }, ack?: (a: UnseenAck) => void) => void; // the teacher: who has not seen it yet
 }
 export interface InterServerEvents {}
 export interface SocketData { room: string; session: string; waiting?: { token: string; name: string; avatar: Avatar } }

@@ -72,9 +72,14 @@ export class Conversations {
     }
   }
 
+  /** The private conversations of a session, each oldest first. */
+  conversationsOf(session: string): Entry[][] {
+    return [...(this.bySession.get(session) ?? [])].map((k) => this.privates.get(k) ?? []);
+  }
+
   /** What a (re)connecting person gets: everything after `lastId` if we still have it, else the recent past. */
   historyFor(session: string, lastId: unknown): TextMsg[] {
-    const convs = [...(this.bySession.get(session) ?? [])].map((k) => this.privates.get(k) ?? []);
+    const convs = this.conversationsOf(session);
     const last = typeof lastId === 'string' ? this.byId.get(lastId) : undefined;
     const after = last?.seq ?? -1;
     const since = this.overlapMs && last?.at ? toStreamMs(last.at) - this.overlapMs : Infinity;

@@ -2,8 +2,8 @@
 // answering through the ack with a short error code. A refused message reaches no one.
 import { nanoid } from 'nanoid';
 import {
-  isCid, isContentError, toContent, toImageChunk, toPayloadAndAck, type AckFn, type ErrorCode, type HandAck, type ImageAck, type RecallAck,
-  type TeacherAck, type VoteAck, type VoteError,
+  isCid, isContentError, toContent, toImageChunk, toPayloadAndAck, type AckFn, type ErrorCode, type HandAck, type ImageAck, type ReadAck, type RecallAck,
+  type TeacherAck, type UnseenAck, type VoteAck, type VoteError,
 } from './contract.ts';
 import { toMentions } from './mentions.ts';
 import type { Session } from './people.ts';
@@ -123,6 +123,21 @@ function onHand(room: Room, session: Session, _socket: ChatSocket, args: unknown
   ack?.(room.hands.set(session, payload.up));
 }
 
+function onRead(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {
+  const [payload, ack] = toPayloadAndAck<(a: ReadAck) => void>(args);
+  const answer = room.seen.read(session, payload);
+  ack?.(answer);
+}
+
+function onUnseen(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {
+  const [payload, ack] = toPayloadAndAck<(a: UnseenAck) => void>(args);
+  if (!session.isTeacher) return ack?.({ ok: false, error: 'not_teacher' });
+  if (typeof payload?.id !== 'string') return ack?.({ ok: false, error: 'invalid_message' });
+  const names = room.seen.unseen(payload.id);
+  ack?.(names ? { ok: true, names } : { ok: false, error: 'not_found' });
+}
+
 export const HANDLERS: Record<string, Handler> = {
   textmsg: onTextMsg, typing: onTyping, image: onImage, teacher: onTeacher, recall: onRecall, hand: onHand, vote: onVote,
+  read: onRead, unseen: onUnseen,
 };

@@ -3,13 +3,14 @@
 //   DATA_DIR/rooms/<id>/room.json        title, teacher key, the teacher's rules
 //   DATA_DIR/rooms/<id>/messages.jsonl   the message log (message-log.ts)
 //   DATA_DIR/rooms/<id>/polls.json       the polls' votes and which are closed
+//   DATA_DIR/rooms/<id>/reads.json       read positions ("seen by")
 //   DATA_DIR/rooms/<id>/images/          the pictures
 // A DATA_DIR written before rooms existed (messages.jsonl and images/ at its top) becomes the default room's.
 import fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_ROOM, ROOM_ID_RE } from './contract.ts';
 import { openMessageLog, writeSynced } from './message-log.ts';
-import { PICTURE_FILE_RE, toRoomMeta, toStoredPolls, type ChatStore, type RoomMeta, type StoredPolls } from './store.ts';
+import { PICTURE_FILE_RE, toRoomMeta, toStoredPolls, toStoredReads, type ChatStore, type RoomMeta, type StoredPolls, type StoredReads } from './store.ts';
 
 export function createFileStore(dataDir: string, warn: (line: string) => void): ChatStore {
   const roomsDir = join(dataDir, 'rooms');
@@ -17,19 +18,31 @@ export function createFileStore(dataDir: string, warn: (line: string) => void): 
   const imagesDir = (id: string) => join(roomDir(id), 'images');
   prepare(dataDir, roomsDir);
   const polls = new Map<string, StoredPolls>(); // room id -> its polls, read once
+  const reads = new Map<string, StoredReads>(); // room id -> its read positions, read once
 
-  function pollsOf(roomId: string): StoredPolls {
-    let known = polls.get(roomId);
+  /** A small JSON file of a room, read once and then kept in memory (`what` names it in a warning). */
+  function readOnce<T>(cache: Map<string, T>, roomId: string, name: string, what: string, check: (v: unknown) => T): T {
+    let known = cache.get(roomId);
     if (known) return known;
     try {
-      known = toStoredPolls(JSON.parse(fs.readFileSync(join(roomDir(roomId), 'polls.json'), 'utf8')));
+      known = check(JSON.parse(fs.readFileSync(join(roomDir(roomId), name), 'utf8')));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') warn(`could not read the polls of room ${roomId}: ${(err as Error).message}`);
-      known = {};
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') warn(`could not read the ${what} of room ${roomId}: ${(err as Error).message}`);
+      known = check({});
     }
-    polls.set(roomId, known);
+    cache.set(roomId, known);
     return known;
   }
+
+  /** Writes a small JSON file of a room whole: a torn file is never read. */
+  function writeWhole(roomId: string, name: string, value: unknown) {
+    const file = join(roomDir(roomId), name);
+    writeSynced(`${file}.tmp`, JSON.stringify(value) + '\n');
+    fs.renameSync(`${file}.tmp`, file);
+  }
+
+  const pollsOf = (roomId: string) => readOnce(polls, roomId, 'polls.json', 'polls', toStoredPolls);
+  const readsOf = (roomId: string) => readOnce(reads, roomId, 'reads.json', 'read positions', toStoredReads);
 
   return {
     async serverKey(given, make) {
@@ -70,6 +83,7 @@ export function createFileStore(dataDir: string, warn: (line: string) => void): 
     },
     async deleteRoom(id) {
       polls.delete(id);
+      reads.delete(id);
       await fs.promises.rm(roomDir(id), { recursive: true, force: true });
     },
     async polls(roomId) {
@@ -82,9 +96,15 @@ export function createFileStore(dataDir: string, warn: (line: string) => void): 
         if ('closed' in change) poll.closed = true;
         else poll.votes[change.session] = change.option;
       }
-      const file = join(roomDir(roomId), 'polls.json');
-      writeSynced(`${file}.tmp`, JSON.stringify(stored) + '\n'); // one write per batch of votes, whole: a torn file is never read
-      fs.renameSync(`${file}.tmp`, file);
+      writeWhole(roomId, 'polls.json', stored); // one write per batch of votes
+    },
+    async reads(roomId) {
+      return readsOf(roomId);
+    },
+    async saveReads(roomId, changes) {
+      const stored = readsOf(roomId);
+      for (const { session, conv, value } of changes) stored[`${session} ${conv}`] = value;
+      writeWhole(roomId, 'reads.json', stored); // one write per second at most (seen.ts)
     },
     async openLog(roomId) {
       fs.mkdirSync(imagesDir(roomId), { recursive: true });

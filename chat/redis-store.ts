@@ -8,6 +8,7 @@
 //   chat:room:<id>:picture-sizes      hash: file name -> bytes
 //   chat:room:<id>:log-gen            how many times the log was compacted (a compaction checks it first)
 //   chat:room:<id>:polls              hash: "<poll> <session>" -> option voted, "<poll> ~closed" -> 1
+//   chat:room:<id>:reads              hash: "<session> <conv>" -> read position ("seen by")
 //   chat:room:<id>:cid:<session>:<cid>  "<id> <ts>" of a stored message, for a day: a retry on any node is answered
 //   chat:events                       stream of what changed (a message, a room's settings, a deletion), capped:
 //                                     every node of a cluster reads it to keep its view of the school (cluster.ts)
@@ -20,7 +21,7 @@
 import { Redis, ReplyError, type ChainableCommander } from 'ioredis';
 import { ROOM_ID_RE } from './contract.ts';
 import {
-  PICTURE_FILE_RE, toLogRecord, toRoomMeta, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta, type StoredPolls,
+  PICTURE_FILE_RE, toLogRecord, toRoomMeta, toStoredReads, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta, type StoredPolls,
 } from './store.ts';
 
 const PREFIX = 'chat:';
@@ -38,7 +39,7 @@ const RETRY_MAX_MS = 1000; // reconnects forever, at most this far apart
 const DELETE_ROOM = `
 local files = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, file in ipairs(files) do redis.call('DEL', ARGV[1] .. file) end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12])
 redis.call('SREM', KEYS[5], ARGV[2])
 redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[3], '*', 't', 'deleted', 'room', ARGV[2])
 return #files`;
@@ -135,7 +136,7 @@ export function toKeys(roomId: string) {
   const room = `${PREFIX}room:${roomId}`;
   return {
     meta: room, log: `${room}:log`, gen: `${room}:log-gen`, cid: `${room}:cid:`, picture: `${room}:picture:`,
-    pictures: `${room}:pictures`, sizes: `${room}:picture-sizes`, polls: `${room}:polls`,
+    pictures: `${room}:pictures`, sizes: `${room}:picture-sizes`, polls: `${room}:polls`, reads: `${room}:reads`,
     claims: `${room}:claims`, tabs: `${room}:tabs`, sessions: `${room}:sessions`, // the cluster's people (cluster.ts)
   };
 }
@@ -244,7 +245,7 @@ export function createRedisStore(url: string, warn: (line: string) => void, node
       const keys = toKeys(id);
       await connected();
       await redis.eval(
-        DELETE_ROOM, 11, keys.pictures, keys.sizes, keys.meta, keys.log, ROOMS, EVENTS, keys.gen, keys.claims, keys.tabs, keys.sessions, keys.polls,
+        DELETE_ROOM, 12, keys.pictures, keys.sizes, keys.meta, keys.log, ROOMS, EVENTS, keys.gen, keys.claims, keys.tabs, keys.sessions, keys.polls, keys.reads,
         keys.picture, id, EVENTS_KEEP,
       );
     },
@@ -300,6 +301,17 @@ export function createRedisStore(url: string, warn: (line: string) => void, node
         }
       }
       await exec(batch);
+    },
+    async reads(roomId) {
+      await connected();
+      return toStoredReads(await redis.hgetall(toKeys(roomId).reads));
+    },
+    async saveReads(roomId, changes) {
+      const keys = toKeys(roomId);
+      await connected();
+      const fields = changes.flatMap(({ session, conv, value }) => [`${session} ${conv}`, value]);
+      await exec(redis.multi().hset(keys.reads, ...fields) // one event per batch: a second's reading of the whole room
+        .xadd(EVENTS, 'MAXLEN', '~', String(EVENTS_KEEP), '*', 't', 'reads', 'room', roomId, 'node', nodeId ?? '', 'r', JSON.stringify(changes)));
     },
     async deletePictures(roomId, files) {
       const keys = toKeys(roomId);

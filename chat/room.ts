@@ -5,6 +5,7 @@ import { type AckFn, type RecallAck, RECALL_MS, type ErrorCode, type RoomState, 
 import type { ChatSocket, RoomContext } from './room-context.ts';
 import { Hands } from './hands.ts';
 import { Polls } from './polls.ts';
+import { SeenBy } from './seen.ts';
 import { WaitingRoom } from './waiting-room.ts';
 import { Conversations, type Entry } from './conversations.ts';
 import { toNameKey } from './names.ts';
@@ -32,6 +33,7 @@ export class Room {
   readonly hands: Hands;
   readonly waiting: WaitingRoom;
   readonly polls: Polls;
+  readonly seen: SeenBy;
   private batch: { entry: Entry; ack?: AckFn }[] = [];
   private readonly presence: Presence;
   private compactAt = COMPACT_MIN_LINES;
@@ -44,6 +46,10 @@ export class Room {
     this.waiting = new WaitingRoom(this, ctx);
     this.hands = new Hands(this, ctx);
     this.polls = new Polls(this, ctx);
+    this.seen = new SeenBy({
+      id: meta.id, people: this.people, convs: this.convs, pinned: () => this.rules.pinned,
+      isKicked: (s) => this.rules.isKicked(s.key, s.id), teacherTabs: () => this.teacherTabs(), say: (line) => this.say(line),
+    }, ctx);
     // In a cluster every node tells its own pages, from the same events: the frame does not cross nodes.
     const tell = ctx.cluster ? ctx.io.local : ctx.io;
     this.presence = new Presence(
@@ -58,6 +64,7 @@ export class Room {
     room.messageLog.records.length = 0;
     ctx.disk.load(meta.id, await ctx.store.pictures(meta.id));
     room.polls.load(await ctx.store.polls(meta.id));
+    room.seen.load(await ctx.store.reads(meta.id));
     if (ctx.cluster) room.restoreRoster(await ctx.cluster.roster(meta.id));
     room.watchMutes();
     return room;
@@ -75,6 +82,7 @@ export class Room {
   claim(socket: ChatSocket, session: Session) {
     socket.data = { room: this.id, session: session.id };
     if (this.people.claim(session, socket.id) && !this.ctx.cluster) this.presence.note(session, true);
+    if (!session.isTeacher) this.seen.schedulePush(); // one more in the class, perhaps
   }
 
   /** Lets go of a tab's claim: on disconnect, and for a handshake whose socket never connected. */
@@ -107,7 +115,10 @@ export class Room {
       count: this.people.online.size, history, teacher: session.isTeacher, room: this.stateFor(session),
     });
     this.hands.greet(socket, session);
-    if (session.isTeacher) socket.emit('waitlist', { queue: this.waiting.list.queue() });
+    if (session.isTeacher) {
+      socket.emit('waitlist', { queue: this.waiting.list.queue() });
+      this.seen.greet(socket);
+    }
   }
 
   // ---- entering
@@ -185,12 +196,16 @@ export class Room {
       case 'hand':
         this.hands.apply(event);
         break;
+      case 'reads': case 'announced':
+        this.seen.applyEvent(event);
+        break;
     }
   }
 
   applyMeta(meta: RoomMeta) {
     this.meta = meta;
     this.rules.load(meta);
+    this.seen.schedulePush();
     this.watchMutes();
   }
 
@@ -199,6 +214,7 @@ export class Room {
     const session = this.people.get(id) ?? (who ? this.people.add(id, who.name, toAvatar(who.avatar)) : undefined);
     if (!session || !isAfter(at, session.rosterAt)) return;
     session.rosterAt = at;
+    if (isOnline && !session.isTeacher) this.seen.schedulePush();
     if (who && !this.people.isOnline(session)) {
       Object.assign(session, { name: who.name, key: toNameKey(who.name), avatar: toAvatar(who.avatar), isTeacher: who.teacher === true });
     }
@@ -211,6 +227,7 @@ export class Room {
     const entry = restoreRecord(record, this.id, this.people, this.convs);
     entry.at = at;
     if (node !== this.ctx.cluster?.nodeId) entry.node = node;
+    if (entry.msg.teacher) this.seen.schedulePush();
   }
 
   private restoreRoster({ sessions, online }: { sessions: Map<string, Who>; online: Set<string> }) {
@@ -245,6 +262,7 @@ export class Room {
   /** The rules to every tab, the teacher's and the muted people's own versions to them. `isLocal`: in a cluster,
    * to this node's tabs only (every node tells its own, as for a mute that ends by itself). */
   broadcastState(isLocal = false) {
+    this.seen.schedulePush(); // the pin, or who counts, may have changed
     const io = isLocal && this.ctx.cluster ? this.ctx.io.local : this.ctx.io;
     const told = [...this.people.online.values()].filter((s) => s.isTeacher || this.rules.muted.has(s.key));
     io.to(this.id).except(this.tabIds(...told)).emit('room', this.stateFor());
@@ -325,6 +343,7 @@ export class Room {
   private deliver(entry: Entry, ack?: AckFn) {
     entry.committed = true;
     if (!this.convs.has(entry.msg.id)) this.convs.remember(entry); // in a cluster the stream may have told it first
+    if (entry.msg.teacher) this.seen.schedulePush();
     const file = toPictureFile(entry.msg.image);
     if (file) this.uploads.pending.delete(file);
     this.emitMessage(entry);
@@ -451,6 +470,7 @@ export class Room {
   async close() {
     clearTimeout(this.muteTimer);
     this.polls.close();
+    this.seen.close();
     this.presence.close();
     this.ctx.crowd.online -= this.people.online.size; // nobody here is online any more (a deleted room)
     this.uploads.dropAll();

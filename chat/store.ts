@@ -47,6 +47,11 @@ export interface MessageLog {
 export type StoredPolls = Record<string, { votes: Record<string, number>; closed?: boolean }>;
 export type PollChange = { poll: string; session: string; option: number } | { poll: string; closed: true };
 
+/** Read positions ("seen by"): "<session> <conv>" -> the last line seen (conv: 'g' the group, 'p' the pin's ts,
+ * else a teacher's session: the private conversation with them). */
+export type StoredReads = Record<string, string>;
+export type ReadChange = { session: string; conv: string; value: string };
+
 export interface ChatStore {
   /** The server (admin) key: the given one, else the stored one, else `make()` stored for the next start. */
   serverKey(given: string | undefined, make: () => string): Promise<string>;
@@ -65,6 +70,9 @@ export interface ChatStore {
   polls(roomId: string): Promise<StoredPolls>;
   /** Stores votes and closings; in a cluster each is also told on the event stream. */
   savePolls(roomId: string, changes: PollChange[]): Promise<void>;
+  reads(roomId: string): Promise<StoredReads>;
+  /** Stores read positions; in a cluster each batch is also told on the event stream. */
+  saveReads(roomId: string, changes: ReadChange[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,6 +91,12 @@ export function toLogRecord(value: unknown): LogRecord | null {
   if (to !== undefined && (!isText(to) || !isText(toS))) return null;
   if (image !== undefined ? !toPictureFile(String(image)) : !content) return null;
   return value as unknown as LogRecord;
+}
+
+/** Stored read positions, checked: what is not a position is left out. */
+export function toStoredReads(value: unknown): StoredReads {
+  if (!isPlainObject(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter(([k, v]) => typeof v === 'string' && /^[\w-]{21} [\w-]+$/.test(k))) as StoredReads;
 }
 
 /** Stored polls, checked: what is not a poll's votes is left out. */

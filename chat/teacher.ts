@@ -172,6 +172,7 @@ export function announce(room: Room, content: string, to: string[] | undefined):
   }
   if (to === undefined) room.everyone.emit('announce', announcement);
   else room.tabsOf(...targets)?.emit('announce', announcement);
+  room.seen.announce(announcement.id, to === undefined ? null : targets.map((p) => p.id));
   room.say(`announcement to ${to === undefined ? 'everyone' : targets.length + ' people'}: ${content}`);
   return { delivered: targets.map((p) => p.name), offline };
 }

@@ -183,6 +183,30 @@ onRedis(Shared)('a hand raised on one node is in the teacher\'s queue on another
   await lowered;
 });
 
+onRedis(Shared)('"seen by" across nodes: students read on two nodes, the teacher on a third sees the counts; an announcement made on any node counts', async () => {
+  const room = fresh('seen-');
+  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Seen test' }) });
+  const teacherKey = (made.body as { teacherKey: string }).teacherKey;
+  const teacher = await join(cluster, 2, { name: fresh('Teacher'), room, teacherKey });
+  const [sam, kim] = await Promise.all([join(cluster, 0, { name: fresh('Sam'), room }), join(cluster, 1, { name: fresh('Kim'), room })]);
+  const read = (c: Client, payload: unknown) => new Promise((resolve) => (c.emit as Function).call(c, 'read', payload, resolve));
+  const task = await sendText(teacher, { content: 'Open page 12' }, 5000);
+  assert.ok(task !== 'timeout' && task.ok);
+  const id = (task as { id: string }).id;
+  await sleep(300); // every node has the message from the stream
+  const both = waitFor(teacher, 'seen', (f) => f.items.some((i) => i.id === id && i.n === 2 && i.of === 2), 8000);
+  assert.equal(await read(sam, { id }), { ok: true });
+  assert.equal(await read(kim, { id }), { ok: true });
+  await both;
+  const heard = waitFor(kim, 'announce', () => true, 5000);
+  assert.is((await api(cluster, 0, '/api/push', { method: 'POST', body: JSON.stringify({ room, content: 'Pens down' }) })).status, 200);
+  const announcement = await heard;
+  await sleep(300); // node 1 has read the announcement from the stream
+  const counted = waitFor(teacher, 'seen', (f) => f.items.some((i) => i.id === announcement.id && i.n === 1 && i.of === 2), 8000);
+  assert.equal(await read(kim, { id: announcement.id }), { ok: true });
+  await counted;
+});
+
 onRedis(Shared)('the waiting room across nodes: a page waiting on one node is let in by the teacher on another; one moves node and is refused', async () => {
   const room = fresh('wait-');
   const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Waiting test' }) });
