@@ -6,6 +6,7 @@ import { DEFAULT_ROOM, getLang, store, tabStore } from './i18n.js';
 import { $, isBannerShown, setBanner } from './dom.js';
 import { announce, clearGroup, confirmOwn, isSeen, markSeen, notice, recalled, receive, showOwn, showOwnState } from './messages.js';
 import { setCount } from './people.js';
+import { resetReads } from './conversations.js';
 import { GROUP, state, toConvKey, toKey } from './state.js';
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -153,6 +154,7 @@ const ON = {
     isWelcomed = true;
     hideScreen();
     setBanner(null);
+    resetReads();
     pump();
   },
   online({ count, joined, left }) { // who came and went are left out in a crowded room: the count stays exact
@@ -196,6 +198,7 @@ const ON = {
   pollVotes: (v) => { import('./poll-card.js').then((polls) => polls.votes(v)); },
   pollClosed: (v) => { import('./poll-card.js').then((polls) => polls.closed(v)); },
   hands({ queue }) { state.setHands(queue); },
+  seen: (s) => { import('./seen.js').then((seen) => seen.show(s)); },
   announce,
   recalled,
   disconnect(reason) {
@@ -227,6 +230,7 @@ function showScreen(code, sentence) {
 
 export function connect() {
   for (const [event, handler] of Object.entries(ON)) socket.on(event, handler);
+  state.on('read', (r) => { if (socket.connected) socket.emit('read', r); }); // lost offline: resent after the welcome
   socket.connect();
 }
 

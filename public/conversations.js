@@ -5,6 +5,8 @@ import { $, clone, setBadge, setText } from './dom.js';
 import { GROUP, state, toKey } from './state.js';
 
 const NEAR_BOTTOM_PX = 48;
+const READ_EVERY_MS = 1000; // read positions go to the server at most this often per conversation
+const reads = new Map(); // conversation key -> { li: last line reported, pin, timer, next }
 const views = new Map(); // conversation key -> { log, button }
 let below = 0; // messages that came under the reader's view of the active log
 let isStuck = true; // the reader is at the bottom: stays there when the log's box shrinks (a pin, a note, a keyboard)
@@ -51,6 +53,7 @@ function show(c) {
   ui.empty.hidden = activeLog().childElementCount > 0;
   renderTyping();
   scrollDown();
+  noteRead();
 }
 
 /** Under the heading: who can read this; in a private conversation, whether the other person is here now. */
@@ -114,6 +117,7 @@ export function append(c, li, isMine = false) {
   ui.empty.hidden = true;
   if (wasAtBottom || isMine) scrollDown();
   else showPill(li);
+  noteRead();
 }
 
 /** The last line of a conversation's log, if any. */
@@ -121,6 +125,46 @@ export const lastLine = (c) => views.get(c.key).log.lastElementChild;
 
 /** The lines of a conversation's log (to prune them when the teacher clears the history). */
 export const linesOf = (c) => [...views.get(c.key).log.children];
+
+/** The teacher's "seen by": the last line of the active conversation on a visible screen (and the pin, in the
+ * group), reported at most once a second. Only the group and a conversation with the teacher have a "seen".
+ * Measured once per frame at most: a welcome appends hundreds of lines. */
+let readFrame = 0;
+function noteRead() {
+  readFrame ||= requestAnimationFrame(measureRead);
+}
+
+function measureRead() {
+  readFrame = 0;
+  const c = state.activeConv;
+  if (document.hidden || state.me.teacher || (c.key !== GROUP && !state.people.get(toKey(c.name))?.teacher)) return;
+  const log = activeLog();
+  const bottom = log.getBoundingClientRect().bottom;
+  let li = log.lastElementChild;
+  while (li && (!li.dataset.id || li.getBoundingClientRect().top >= bottom)) li = li.previousElementSibling;
+  const r = reads.get(c.key) ?? {};
+  reads.set(c.key, r);
+  const pin = c.key === GROUP ? state.room.pinned?.ts : undefined;
+  const isNewer = li && (!r.li?.isConnected || r.li.compareDocumentPosition(li) & Node.DOCUMENT_POSITION_FOLLOWING);
+  if (!isNewer && pin === r.pin) return;
+  if (isNewer) r.li = li;
+  r.pin = pin;
+  if (!r.li) return;
+  r.next = { id: r.li.dataset.id, to: c.key === GROUP ? undefined : c.name, pin };
+  r.timer ??= setTimeout(() => sendRead(r));
+}
+
+function sendRead(r) {
+  r.timer = r.next ? setTimeout(() => sendRead(r), READ_EVERY_MS) : undefined;
+  if (r.next) state.emit('read', r.next);
+  r.next = undefined;
+}
+
+/** After a reconnect the server may have missed a report: the next one goes again. */
+export function resetReads() {
+  reads.clear();
+  noteRead();
+}
 
 export function startConversations() {
   state.on('conversation', draw);
@@ -137,6 +181,9 @@ export function startConversations() {
   ui.logs.addEventListener('scroll', () => {
     isStuck = isAtBottom(activeLog());
     if (isStuck) hidePill();
+    noteRead();
   }, true);
+  document.addEventListener('visibilitychange', noteRead);
+  state.on('room', noteRead); // a new pin
   new ResizeObserver(() => { if (isStuck) activeLog().scrollTop = activeLog().scrollHeight; }).observe(ui.logs);
 }

@@ -215,6 +215,7 @@ export function notice(key, name) {
 
 export function announce(a) {
   const li = clone('tpl-announce');
+  li.dataset.id = a.id;
   $('[data-text]', li).textContent = a.content;
   setTime(li, a.ts);
   const c = state.convs.get(GROUP);

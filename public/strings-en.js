@@ -178,4 +178,10 @@ export default {
   pollClosedNote: 'Poll closed: {count} votes',
   pollAnonymous: 'anonymous',
   pollIsClosed: 'This poll is closed.',
+  seenBy: 'Seen by {n} of {of}',
+  seenByAll: 'Seen by all {of}',
+  seenPrivate: 'Seen',
+  notSeenYet: 'Not seen yet',
+  unseenTitle: 'Not seen yet ({count})',
+  unseenNobody: 'Everyone has seen it',
 };

@@ -178,4 +178,10 @@ export default {
   pollClosedNote: '投票已结束：共 {count} 票',
   pollAnonymous: '匿名',
   pollIsClosed: '这个投票已经结束了。',
+  seenBy: '{n}/{of} 人已读',
+  seenByAll: '全部 {of} 人已读',
+  seenPrivate: '已读',
+  notSeenYet: '未读',
+  unseenTitle: '未读（{count} 人）',
+  unseenNobody: '所有人都已读',
 };

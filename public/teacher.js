@@ -2,6 +2,7 @@
 // actions through the `teacher` event, the transcript over HTTP with the key as a bearer token (never in a URL).
 // Everything here follows state.me.teacher, so a page that stops being the teacher's shows no control that would fail.
 import { avatarUrl, t, translate } from './i18n.js';
+import { element, openDialog } from './dialog.js';
 import { $, clone, loadStyle, setText, toast } from './dom.js';
 import { emitAck, teacherKey } from './connection.js';
 import { state, toKey } from './state.js';
@@ -37,24 +38,6 @@ async function send(payload) {
   const ack = await emitAck('teacher', payload);
   if (!ack?.ok) toast('notDone');
 }
-
-/** A dialog of DOM nodes (constant markup, strings from the dictionary), closed and removed by its buttons. */
-function openDialog(className, fill) {
-  const dialog = document.createElement('dialog');
-  dialog.className = className;
-  fill(dialog);
-  dialog.addEventListener('close', () => dialog.remove());
-  document.body.append(dialog);
-  translate(dialog);
-  dialog.showModal();
-  return dialog;
-}
-
-const element = (tag, props = {}, key) => {
-  const el = Object.assign(document.createElement(tag), props);
-  if (key) setText(el, key);
-  return el;
-};
 
 /** The teacher asks the class: a question, 2 to 6 answers, anonymous or not. */
 function askPoll() {

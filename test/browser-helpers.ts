@@ -4,7 +4,7 @@ import type { Server as HttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import { startServer, type TestServer } from './helpers.ts';
 import type { ChatOptions } from '../server.ts';
 
@@ -150,4 +150,4 @@ export async function docsScreenshot(page: Page, name: string) {
   copyFileSync(`${SHOTS_DIR}${name}.png`, docsShot);
 }
 
-export const textOf = async (page: Page, selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
+export const textOf = async (page: Page | Locator, selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();

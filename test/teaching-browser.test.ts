@@ -159,6 +159,28 @@ moderation('a poll: the teacher asks; students vote (and change it) on a phone a
   await docsScreenshot(sam, 'poll-phone');
 }));
 
+moderation('seen by: the teacher sees how many have seen a message and the pin, and who has not; a student reading elsewhere does not count', () => withChat({}, async (c) => {
+  const teacher = await teacherJoins(c, ['Test on Friday']);
+  const sam = await c.join('Sam', { ...PHONE });
+  const kim = await c.join('Kim', { avatar: 'fox' });
+  await kim.locator('[data-list="people"] [data-person]', { hasText: 'Sam' }).click(); // Kim is in a private conversation
+  await say(teacher, 'Open your book at page 12');
+  const task = await message(teacher, 'Open your book at page 12');
+  await until('Sam has seen it, Kim has not', async () => (await textOf(task, '[data-seen]')) === 'Seen by 1 of 2');
+  assert.ok(!(await sam.locator('[data-seen]').count()), 'students see no counts');
+  await task.locator('[data-seen]').click();
+  const dialog = teacher.locator('dialog.seen-dialog');
+  assert.is(await textOf(dialog, 'h2'), 'Not seen yet (1)');
+  assert.equal(await dialog.locator('li').allTextContents(), ['Kim']);
+  await docsScreenshot(teacher, 'teacher-seen');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await kim.locator('[data-action="group"]').click();
+  await until('Kim is back in the group: seen by all', async () => (await textOf(task, '[data-seen]')) === 'Seen by all 2');
+  await teacher.locator('[data-teacher="pin"]').waitFor();
+  await teacher.locator('[data-teacher="pin"]').click();
+  await until('both see the pin', async () => (await textOf(teacher, '[data-pinned] [data-seen]')) === 'Seen by all 2');
+}));
+
 moderation('on a phone the teacher bar fits the screen, Download transcript included', () => withChat({}, async (c) => {
   const teacher = await teacherJoins(c, [], PHONE);
   const bar = teacher.locator('[data-teacher-bar]');
