@@ -11,7 +11,11 @@ export type Ready = 'open' | 'connect' | 'welcome' | 'online';
 export type RoomIn = 'auth' | 'query';
 
 /** Client i joins `rooms[i % rooms.length]`: an even spread. */
-export interface ConnectArgs { url: string; urls?: string[]; ready: Ready; roomIn: RoomIn; rooms: string[]; count: number; prefix: string; window: number; timeoutMs: number }
+export interface ConnectArgs {
+  url: string; urls?: string[]; ready: Ready; roomIn: RoomIn; rooms: string[]; count: number; prefix: string; window: number; timeoutMs: number;
+  reads?: boolean; // each client reports the last message it got, at most once a second (ours' "seen by")
+  teacherKey?: string; // each client comes in as the teacher
+}
 export type ByRoom = Record<string, number>;
 export interface ConnectResult { connected: number; failed: number; ms: number; byRoom: ByRoom } // connected clients per room
 export interface SendResult { sent: number; ms: number; byRoom: ByRoom } // messages sent per room

@@ -94,7 +94,10 @@ export interface Rig { server: RunningServer; rx: Load; tx: Load; receivers: num
  * A fresh server, `receivers` clients in one process and `senders` in another, both spread evenly over
  * `rooms` rooms (made before anyone connects); close() kills the server first.
  */
-export async function openRig(key: ServerKey, receivers: number, senders: number, rooms = 1, start = () => startServer(key, roomIds(rooms))): Promise<Rig> {
+export async function openRig(
+  key: ServerKey, receivers: number, senders: number, rooms = 1, start = () => startServer(key, roomIds(rooms)),
+  extra: { reads?: boolean; teacherKey?: string } = {}, // receivers report reads; senders are teachers
+): Promise<Rig> {
   const stops: (() => void)[] = [];
   const close = () => stops.splice(0).forEach((stop) => stop());
   try {
@@ -105,8 +108,8 @@ export async function openRig(key: ServerKey, receivers: number, senders: number
     await rx.call('guard', { pgids: server.pids, dirs: [server.dataDir] });
     const tx = await startLoad();
     stops.push(tx.stop);
-    const r = await rx.call<ConnectResult>('connect', connectArgs(server, receivers, 'r'));
-    const s = await tx.call<ConnectResult>('connect', connectArgs(server, senders, 's'));
+    const r = await rx.call<ConnectResult>('connect', { ...connectArgs(server, receivers, 'r'), reads: extra.reads });
+    const s = await tx.call<ConnectResult>('connect', { ...connectArgs(server, senders, 's'), teacherKey: extra.teacherKey });
     if (r.failed || s.failed) throw new Error(`${server.def.label}: ${r.failed + s.failed} clients could not connect`);
     return { server, rx, tx, receivers, receiversByRoom: r.byRoom, close };
   } catch (err) {

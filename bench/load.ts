@@ -13,6 +13,8 @@ const BUCKET_MS = 0.05;
 const BUCKETS = 200_000; // 10 s of latency; slower frames land in the last bucket
 const MAX_PER_TICK = 2000; // a stalled sender catches up at most this much at once
 const POLL_MS = 20;
+const READ_TICK_MS = 50; // readers report in slices: each one at most once a second, spread over the second
+const ID_KEY = Buffer.from('"id":"');
 
 const clients: WebSocket[] = [];
 const ready: WebSocket[] = [];
@@ -21,6 +23,25 @@ const histogram = new Uint32Array(BUCKETS);
 let since = Infinity; // frames stamped earlier belong to an earlier step
 let count = 0, stale = 0, dropped = 0, sumMs = 0, maxMs = 0;
 const closedByUs = new WeakSet<WebSocket>();
+const readers: WebSocket[] = [];
+const lastFrame = new Map<WebSocket, Buffer>(); // a reader's newest textmsg not reported yet
+let readTimer: NodeJS.Timeout | null = null;
+let readAt = 0;
+
+/** One slice of the readers reports the last message each got, as a page does at most once a second. */
+function reportReads() {
+  const slice = Math.ceil(readers.length / (1000 / READ_TICK_MS));
+  for (let k = 0; k < slice && readers.length; k++) {
+    const ws = readers[readAt++ % readers.length];
+    const data = lastFrame.get(ws);
+    if (!data) continue;
+    lastFrame.delete(ws);
+    const at = data.indexOf(ID_KEY);
+    if (at < 0) continue;
+    const end = data.indexOf(0x22, at + ID_KEY.length);
+    ws.send(`42["read",{"id":"${data.toString('latin1', at + ID_KEY.length, end)}"}]`);
+  }
+}
 
 const startsWith = (data: Buffer, prefix: Buffer) =>
   data.length >= prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
@@ -47,15 +68,17 @@ function onTextMsg(data: Buffer) {
 
 const countIn = (byRoom: ByRoom, room: string) => { byRoom[room] = (byRoom[room] ?? 0) + 1; };
 
-type ClientArgs = Pick<ConnectArgs, 'url' | 'ready' | 'roomIn'> & { name: string; room: string };
+type ClientArgs = Pick<ConnectArgs, 'url' | 'ready' | 'roomIn' | 'reads' | 'teacherKey'> & { name: string; room: string };
 
-function openClient({ url, ready: want, roomIn, name, room }: ClientArgs, settle: (isOk: boolean) => void) {
+function openClient({ url, ready: want, roomIn, name, room, reads, teacherKey }: ClientArgs, settle: (isOk: boolean) => void) {
   const ws = new WebSocket(roomIn === 'query' ? `${url}?room=${encodeURIComponent(room)}` : url, WS_OPTIONS);
   let isSettled = false;
   const done = (isOk: boolean) => {
     if (isSettled) return;
     isSettled = true;
     if (isOk) ready.push(ws);
+    if (isOk && reads) readers.push(ws);
+    readTimer ??= reads ? setInterval(reportReads, READ_TICK_MS) : null;
     settle(isOk);
   };
   clients.push(ws);
@@ -65,17 +88,20 @@ function openClient({ url, ready: want, roomIn, name, room }: ClientArgs, settle
   ws.on('open', () => { if (want === 'open') done(true); });
   ws.on('message', (data: Buffer) => {
     if (data[0] === 0x34 && data[1] === 0x32) { // "42": an event
-      if (startsWith(data, TEXTMSG)) return onTextMsg(data); // the hot path
+      if (startsWith(data, TEXTMSG)) { // the hot path
+        if (reads) lastFrame.set(ws, data);
+        return onTextMsg(data);
+      }
       if (!isSettled && ((want === 'welcome' && startsWith(data, WELCOME)) || (want === 'online' && startsWith(data, ONLINE)))) done(true);
     } else if (data[0] === 0x32) ws.send('3'); // ping -> pong
-    else if (data[0] === 0x30) ws.send(`40${JSON.stringify({ name, avatar: 'cat', room })}`); // open -> CONNECT with auth
+    else if (data[0] === 0x30) ws.send(`40${JSON.stringify({ name, avatar: 'cat', room, teacherKey })}`); // open -> CONNECT with auth
     else if (data[0] === 0x34 && data[1] === 0x30 && want === 'connect') done(true);
     else if (data[0] === 0x34 && data[1] === 0x34) done(false); // connect_error
   });
 }
 
 /** Opens `count` clients, at most `window` handshakes in flight (past the listen backlog, SYNs would be dropped and retried a second later). */
-function connect({ url, urls = [url], ready: want, roomIn, rooms, count: total, prefix, window, timeoutMs }: ConnectArgs): Promise<ConnectResult> {
+function connect({ url, urls = [url], ready: want, roomIn, rooms, count: total, prefix, window, timeoutMs, reads, teacherKey }: ConnectArgs): Promise<ConnectResult> {
   return new Promise((resolve) => {
     const t0 = nowMs();
     const byRoom: ByRoom = {};
@@ -96,7 +122,7 @@ function connect({ url, urls = [url], ready: want, roomIn, rooms, count: total, 
       while (!isDone && inFlight < window && started < total) {
         inFlight++;
         const room = rooms[started % rooms.length];
-        openClient({ url: urls[started % urls.length], ready: want, roomIn, name: `${prefix}${started++}`, room }, (isOk) => { // nodes in turn, as a load balancer would
+        openClient({ url: urls[started % urls.length], ready: want, roomIn, name: `${prefix}${started++}`, room, reads, teacherKey }, (isOk) => { // nodes in turn, as a load balancer would
           if (isOk) countIn(byRoom, room);
           settle(isOk);
         });
@@ -170,7 +196,10 @@ function close() {
     closedByUs.add(ws);
     ws.terminate();
   }
-  clients.length = ready.length = 0;
+  clients.length = ready.length = readers.length = 0;
+  lastFrame.clear();
+  if (readTimer) clearInterval(readTimer);
+  readTimer = null;
   return {};
 }
 

@@ -57,7 +57,7 @@ const inRooms = (l: Layout) => (l.rooms > 1 ? ` in ${l.rooms} rooms` : '');
 const toLoad = (c: Config, l: Layout) =>
   (l.rooms > 1 ? `${c.receivers} receivers in ${l.rooms} rooms × ${l.rate / l.rooms} msg/s a room` : `${c.receivers} receivers × ${l.rate} msg/s`);
 
-const ROWS: Row[] = [
+export const ROWS: Row[] = [
   { key: 'cpuUs', label: (c, l) => `(a) server CPU per delivery, µs (${toLoad(c, l)})`, format: toFixed(2), target: 1.1, noisyBy: 'othersPct' },
   { key: 'deliveriesPerSec', label: () => '(a) deliveries/s there', format: toKilo },
   { key: 'p50', label: () => '(b) latency p50, ms', format: toFixed(1) },

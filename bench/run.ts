@@ -1,6 +1,7 @@
-// `npm run bench [-- --quick] [-- --repeat N] [-- --servers ours,bare] [-- --parts servers,cluster,page]`: the four
+// `npm run bench [-- --quick] [-- --repeat N] [-- --servers ours,bare] [-- --parts servers,cluster,seen,page]`: the four
 // servers one after another under the same load, with all clients in one room and spread over 10 rooms; then
-// ours as a cluster of three nodes on Redis (bench/cluster.ts); then the chat page in Chromium (bench/page.ts).
+// ours as a cluster of three nodes on Redis (bench/cluster.ts); ours with everyone reporting reads (bench/seen.ts);
+// then the chat page in Chromium (bench/page.ts).
 // One table each on stdout, progress on stderr, results in bench/results/.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { machine, summarize, toMachineLine, toMarkdown, type Config, type Layout
 import { killAll, ROOT, SERVER_KEYS, SERVERS, type ServerKey } from './servers.ts';
 import { measureCluster, toClusterMarkdown, type ClusterRound } from './cluster.ts';
 import { measurePage, toPageMarkdown } from './page.ts';
+import { measureSeen, toSeenMarkdown, type SeenRound } from './seen.ts';
 
 // Spread over 10 rooms, a message reaches a tenth of the receivers: ten times the messages (one sender a
 // room) keep the deliveries a second, and so the fan-out work, at the one-room level. The ramp (c) is
@@ -29,7 +31,7 @@ const QUICK: Config = {
   patience: { waitMs: 2000, tries: 1, budgetMs: 10_000 },
 };
 const MAX_REPEAT = 9;
-const PARTS = ['servers', 'cluster', 'page'];
+const PARTS = ['servers', 'cluster', 'seen', 'page'];
 const PAGE_RUNS = { full: 7, quick: 3 };
 const RESULTS = join(ROOT, 'bench', 'results');
 
@@ -74,7 +76,9 @@ function parseOptions() {
   const parts = new Set(values.parts.split(','));
   if (![...parts].every((p) => PARTS.includes(p))) throw new Error(`--parts takes a comma-separated list of ${PARTS.join(', ')}`);
   const isFull = !values.quick && keys.length === SERVER_KEYS.length && parts.size === PARTS.length;
-  return { isQuick: values.quick, repeat, keys: parts.has('servers') ? keys : [], hasCluster: parts.has('cluster'), hasPage: parts.has('page'), isFull };
+  return {
+    isQuick: values.quick, repeat, keys: parts.has('servers') ? keys : [], hasCluster: parts.has('cluster'), hasSeen: parts.has('seen'), hasPage: parts.has('page'), isFull,
+  };
 }
 
 const toLayoutLine = (l: Layout) => (l.rooms > 1 ? `${l.rooms} rooms` : 'one room');
@@ -85,11 +89,12 @@ function writeAtomic(file: string, text: string) {
 }
 
 async function main() {
-  const { isQuick, repeat, keys, hasCluster, hasPage, isFull } = parseOptions();
+  const { isQuick, repeat, keys, hasCluster, hasSeen, hasPage, isFull } = parseOptions();
   const config = isQuick ? QUICK : FULL;
   const t0 = Date.now();
   const rounds: Round[] = [];
   const clusterRounds: ClusterRound[] = [];
+  const seenRounds: SeenRound[] = [];
   for (let r = 0; r < repeat; r++) {
     const order = r % 2 ? [...keys].reverse() : keys; // alternate, so no server always runs first
     const patience = { ...config.patience, spentMs: 0 }; // waiting for quiet and measuring again, per round
@@ -122,13 +127,15 @@ async function main() {
     }
     rounds.push(round);
     if (hasCluster) clusterRounds.push(await measureCluster(config, config.layouts[0], patience, r, log));
+    if (hasSeen) seenRounds.push(await measureSeen(config, config.layouts[0], patience, r, log));
     log(`[round ${r + 1}/${repeat}] ${Math.round(patience.spentMs / 1000)} s spent waiting for a quiet machine and measuring again`);
   }
 
   const cluster = hasCluster ? toClusterMarkdown(clusterRounds, config, config.layouts[0]) : null;
   if (hasPage) log('the chat page in Chromium');
   const page = hasPage ? await measurePage(isQuick ? PAGE_RUNS.quick : PAGE_RUNS.full, log) : null;
-  const extra = [...(cluster ? [cluster.markdown] : []), ...(page ? [toPageMarkdown(page)] : [])];
+  const seen = hasSeen ? toSeenMarkdown(seenRounds, config, config.layouts[0]) : null;
+  const extra = [...(cluster ? [cluster.markdown] : []), ...(seen ? [seen.markdown] : []), ...(page ? [toPageMarkdown(page)] : [])];
   if (!keys.length) {
     console.log(`\n${extra.join('\n\n')}`);
     return;
@@ -145,7 +152,7 @@ async function main() {
   const name = `${date}${isQuick ? '-quick' : isFull ? '' : '-partial'}.json`;
   writeAtomic(join(RESULTS, name), JSON.stringify({
     date, machine: info, config, repeat, seconds, summaries: summaries.map((summary, i) => ({ layout: config.layouts[i], ...summary })), rounds,
-    cluster: cluster && { targets: cluster.targets, rounds: clusterRounds }, page,
+    cluster: cluster && { targets: cluster.targets, rounds: clusterRounds }, seen: seen && { targets: seen.targets, rounds: seenRounds }, page,
   }, null, 1) + '\n');
   if (isFull) writeAtomic(join(RESULTS, 'latest.md'), `${table}\n${machineLine}\n`);
   log(`wrote bench/results/${name}${isFull ? ' and bench/results/latest.md' : ''}`);

@@ -14,7 +14,7 @@ const START_TIMEOUT_MS = 30_000;
 const TICK_US = 1e6 / (Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100);
 // Ours' admin key (TEACHER_KEY), fixed so that the bench can create rooms; the server listens on 127.0.0.1
 // only and its data dir is deleted with it.
-const ADMIN_KEY = 'bench-admin-key-not-a-secret';
+export const ADMIN_KEY = 'bench-admin-key-not-a-secret';
 
 export type ServerKey = 'ours' | 'bare' | 'tutorial' | 'raw';
 export interface ServerDef {

@@ -198,7 +198,7 @@ const ON = {
   pollVotes: (v) => { import('./poll-card.js').then((polls) => polls.votes(v)); },
   pollClosed: (v) => { import('./poll-card.js').then((polls) => polls.closed(v)); },
   hands({ queue }) { state.setHands(queue); },
-  seen: (s) => { import('./seen.js').then((seen) => seen.show(s)); },
+  seen: (s) => { import('./seen.js').then((seen) => seen.show(s, emitAck)); },
   announce,
   recalled,
   disconnect(reason) {

@@ -5,10 +5,10 @@ import { $, clone, setBadge, setText } from './dom.js';
 import { GROUP, state, toKey } from './state.js';
 
 const NEAR_BOTTOM_PX = 48;
-const READ_EVERY_MS = 1000; // read positions go to the server at most this often per conversation
-const reads = new Map(); // conversation key -> { li: last line reported, pin, timer, next }
 const views = new Map(); // conversation key -> { log, button }
 let below = 0; // messages that came under the reader's view of the active log
+const reads = new Map(); // conversation key -> { li: the last line reported, pin, timer, next }
+let readFrame = 0;
 let isStuck = true; // the reader is at the bottom: stays there when the log's box shrinks (a pin, a note, a keyboard)
 
 const ui = {
@@ -127,12 +127,8 @@ export const lastLine = (c) => views.get(c.key).log.lastElementChild;
 export const linesOf = (c) => [...views.get(c.key).log.children];
 
 /** The teacher's "seen by": the last line of the active conversation on a visible screen (and the pin, in the
- * group), reported at most once a second. Only the group and a conversation with the teacher have a "seen".
- * Measured once per frame at most: a welcome appends hundreds of lines. */
-let readFrame = 0;
-function noteRead() {
-  readFrame ||= requestAnimationFrame(measureRead);
-}
+ * group), reported at most once a second; only the group and a conversation with the teacher have one. */
+const noteRead = () => { readFrame ||= requestAnimationFrame(measureRead); }; // once a frame: a welcome adds hundreds of lines
 
 function measureRead() {
   readFrame = 0;
@@ -142,12 +138,10 @@ function measureRead() {
   const bottom = log.getBoundingClientRect().bottom;
   let li = log.lastElementChild;
   while (li && (!li.dataset.id || li.getBoundingClientRect().top >= bottom)) li = li.previousElementSibling;
-  const r = reads.get(c.key) ?? {};
-  reads.set(c.key, r);
+  const r = reads.get(c.key) ?? reads.set(c.key, {}).get(c.key);
   const pin = c.key === GROUP ? state.room.pinned?.ts : undefined;
-  const isNewer = li && (!r.li?.isConnected || r.li.compareDocumentPosition(li) & Node.DOCUMENT_POSITION_FOLLOWING);
-  if (!isNewer && pin === r.pin) return;
-  if (isNewer) r.li = li;
+  if (li && (!r.li?.isConnected || r.li.compareDocumentPosition(li) & Node.DOCUMENT_POSITION_FOLLOWING)) r.li = li;
+  else if (pin === r.pin) return;
   r.pin = pin;
   if (!r.li) return;
   r.next = { id: r.li.dataset.id, to: c.key === GROUP ? undefined : c.name, pin };
@@ -155,7 +149,7 @@ function measureRead() {
 }
 
 function sendRead(r) {
-  r.timer = r.next ? setTimeout(() => sendRead(r), READ_EVERY_MS) : undefined;
+  r.timer = r.next ? setTimeout(() => sendRead(r), 1000) : undefined;
   if (r.next) state.emit('read', r.next);
   r.next = undefined;
 }

@@ -2,15 +2,16 @@
 // have seen it, and on a tap who has not yet. Loaded with the first `seen` frame (only the teacher gets them).
 import { $, loadStyle, setText, toast } from './dom.js';
 import { element, openDialog } from './dialog.js';
-import { emitAck } from './connection.js';
 
 loadStyle('seen.css');
 
 const counts = new Map(); // item id -> { id, n, of }
 const PIN = 'pin';
+let emitAck = null; // connection.js's, handed in (importing it back would make a cycle)
 
 /** Counts that changed (or all of them, at the welcome). */
-export function show({ items }) {
+export function show({ items }, emit) {
+  emitAck = emit;
   for (const item of items) {
     counts.set(item.id, item);
     render(item);

@@ -3,7 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectStorm, openRig, step } from '../bench/driver.ts';
-import { SERVERS, type ServerKey } from '../bench/servers.ts';
+import { ADMIN_KEY, SERVERS, type ServerKey } from '../bench/servers.ts';
+import { io as ioClient } from 'socket.io-client';
+import type { SeenItem } from '../chat/contract.ts';
 import { sleep } from '../bench/clock.ts';
 
 const RECEIVERS = 200;
@@ -41,6 +43,24 @@ for (const key of ['ours', 'bare'] as ServerKey[]) {
     await assertStopped([rig.server.pid, rig.rx.pid, rig.tx.pid]);
   });
 }
+
+delivery('ours with everyone reading ("seen by"): everything delivered, and the teacher\'s counts show the reads', async () => {
+  const rig = await openRig('ours', RECEIVERS, SENDERS, 1, undefined, { reads: true, teacherKey: ADMIN_KEY });
+  try {
+    const s = await step(rig, RATE, SECONDS);
+    assert.is(s.count, s.expected, 'delivered / expected = 1');
+    await sleep(1500); // the last reports (one a second per reader) and their storing
+    const http = rig.server.url.replace(/^ws/, 'http').replace(/\/socket\.io\/.*$/, '');
+    const teacher = ioClient(http, { auth: { name: 'Watcher', teacherKey: ADMIN_KEY }, transports: ['websocket'], forceNew: true, reconnection: false });
+    const { items } = await new Promise<{ items: SeenItem[] }>((resolve) => teacher.once('seen', resolve));
+    teacher.close();
+    assert.ok(items.length >= RATE * SECONDS, `a count for each message of the senders (teachers): ${items.length}`);
+    assert.ok(items.some((i) => i.n === RECEIVERS && i.of === RECEIVERS), 'the last messages are seen by every receiver');
+  } finally {
+    rig.close();
+  }
+  await assertStopped([rig.server.pid, rig.rx.pid, rig.tx.pid]);
+});
 
 delivery.run();
 
