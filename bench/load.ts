@@ -13,8 +13,11 @@ const BUCKET_MS = 0.05;
 const BUCKETS = 200_000; // 10 s of latency; slower frames land in the last bucket
 const MAX_PER_TICK = 2000; // a stalled sender catches up at most this much at once
 const POLL_MS = 20;
-const READ_TICK_MS = 50; // readers report in slices: each one at most once a second, spread over the second
+const READ_TICK_MS = 100;
+const READ_QUIET_MS = 1000; // as the page: a read position goes once it held this long,
+const READ_MAX_WAIT_MS = 5000; // or this long after it was first due while lines keep coming
 const ID_KEY = Buffer.from('"id":"');
+const TEACHER = Buffer.from('"teacher":true');
 
 const clients: WebSocket[] = [];
 const ready: WebSocket[] = [];
@@ -24,23 +27,28 @@ let since = Infinity; // frames stamped earlier belong to an earlier step
 let count = 0, stale = 0, dropped = 0, sumMs = 0, maxMs = 0;
 const closedByUs = new WeakSet<WebSocket>();
 const readers: WebSocket[] = [];
-const lastFrame = new Map<WebSocket, Buffer>(); // a reader's newest textmsg not reported yet
+const unread = new Map<WebSocket, { data: Buffer; first: number; last: number }>(); // a reader's newest teacher line not reported yet
 let readTimer: NodeJS.Timeout | null = null;
-let readAt = 0;
 
-/** One slice of the readers reports the last message each got, as a page does at most once a second. */
+/** Each reader reports the last line of the teacher it got, as the page does (conversations.js). */
 function reportReads() {
-  const slice = Math.ceil(readers.length / (1000 / READ_TICK_MS));
-  for (let k = 0; k < slice && readers.length; k++) {
-    const ws = readers[readAt++ % readers.length];
-    const data = lastFrame.get(ws);
-    if (!data) continue;
-    lastFrame.delete(ws);
+  const now = nowMs();
+  for (const [ws, { data, first, last }] of unread) {
+    if (now - last < READ_QUIET_MS && now - first < READ_MAX_WAIT_MS) continue;
+    unread.delete(ws);
     const at = data.indexOf(ID_KEY);
     if (at < 0) continue;
     const end = data.indexOf(0x22, at + ID_KEY.length);
     ws.send(`42["read",{"id":"${data.toString('latin1', at + ID_KEY.length, end)}"}]`);
   }
+}
+
+function noteUnread(ws: WebSocket, data: Buffer) {
+  if (data.indexOf(TEACHER, TEXTMSG.length) < 0) return;
+  const now = nowMs();
+  const pending = unread.get(ws);
+  if (pending) Object.assign(pending, { data, last: now });
+  else unread.set(ws, { data, first: now, last: now });
 }
 
 const startsWith = (data: Buffer, prefix: Buffer) =>
@@ -89,7 +97,7 @@ function openClient({ url, ready: want, roomIn, name, room, reads, teacherKey }:
   ws.on('message', (data: Buffer) => {
     if (data[0] === 0x34 && data[1] === 0x32) { // "42": an event
       if (startsWith(data, TEXTMSG)) { // the hot path
-        if (reads) lastFrame.set(ws, data);
+        if (reads) noteUnread(ws, data);
         return onTextMsg(data);
       }
       if (!isSettled && ((want === 'welcome' && startsWith(data, WELCOME)) || (want === 'online' && startsWith(data, ONLINE)))) done(true);
@@ -197,7 +205,7 @@ function close() {
     ws.terminate();
   }
   clients.length = ready.length = readers.length = 0;
-  lastFrame.clear();
+  unread.clear();
   if (readTimer) clearInterval(readTimer);
   readTimer = null;
   return {};

@@ -1,6 +1,7 @@
-// "Seen by" in `npm run bench`: the one-room fan-out load again, with every receiver reporting the last message it
-// got (at most once a second, as the page does) and the senders being teachers, so the server keeps the read
-// positions, stores them and pushes the counts. Next to ours without readers and bare Socket.IO, in the same round.
+// "Seen by" in `npm run bench`: the one-room fan-out load again, with every receiver reporting its read position as
+// the page does (the last line of the teacher, once it held a second or every 5 s while lines keep coming) and every
+// sender a teacher (the worst case: each line counts), so the server keeps the positions, stores them and pushes the
+// counts. Next to ours without readers and bare Socket.IO, in the same round.
 import { openRig, quietStep, step, type Patience, type Step } from './driver.ts';
 import { ROWS, type Config, type Layout } from './report.ts';
 import { ADMIN_KEY } from './servers.ts';

@@ -7,7 +7,7 @@ import { GROUP, state, toKey } from './state.js';
 const NEAR_BOTTOM_PX = 48;
 const views = new Map(); // conversation key -> { log, button }
 let below = 0; // messages that came under the reader's view of the active log
-const reads = new Map(); // conversation key -> { li: the last line reported, pin, timer, next }
+const reads = new Map(); // conversation key -> { li: the last line reported, pin, next, timer, first: when next was first due }
 let readFrame = 0;
 let isStuck = true; // the reader is at the bottom: stays there when the log's box shrinks (a pin, a note, a keyboard)
 
@@ -126,8 +126,10 @@ export const lastLine = (c) => views.get(c.key).log.lastElementChild;
 /** The lines of a conversation's log (to prune them when the teacher clears the history). */
 export const linesOf = (c) => [...views.get(c.key).log.children];
 
-/** The teacher's "seen by": the last line of the active conversation on a visible screen (and the pin, in the
- * group), reported at most once a second; only the group and a conversation with the teacher have one. */
+/** The teacher's "seen by": the last line of the teacher (a message, an announcement) shown on a visible screen in
+ * the active conversation, and the pin in the group. Only the group and a conversation with the teacher have one.
+ * Reported once it held for a second, or every 5 s while lines keep coming: what the teacher sees lags a little in
+ * a torrent, and the server is not woken by every page every second (bench: "seen by"). */
 const noteRead = () => { readFrame ||= requestAnimationFrame(measureRead); }; // once a frame: a welcome adds hundreds of lines
 
 function measureRead() {
@@ -138,6 +140,7 @@ function measureRead() {
   const bottom = log.getBoundingClientRect().bottom;
   let li = log.lastElementChild;
   while (li && (!li.dataset.id || li.getBoundingClientRect().top >= bottom)) li = li.previousElementSibling;
+  while (li && !(li.dataset.id && (li.dataset.teacher !== undefined || li.matches('.announce')))) li = li.previousElementSibling;
   const r = reads.get(c.key) ?? reads.set(c.key, {}).get(c.key);
   const pin = c.key === GROUP ? state.room.pinned?.ts : undefined;
   if (li && (!r.li?.isConnected || r.li.compareDocumentPosition(li) & Node.DOCUMENT_POSITION_FOLLOWING)) r.li = li;
@@ -145,13 +148,12 @@ function measureRead() {
   r.pin = pin;
   if (!r.li) return;
   r.next = { id: r.li.dataset.id, to: c.key === GROUP ? undefined : c.name, pin };
-  r.timer ??= setTimeout(() => sendRead(r));
-}
-
-function sendRead(r) {
-  r.timer = r.next ? setTimeout(() => sendRead(r), 1000) : undefined;
-  if (r.next) state.emit('read', r.next);
-  r.next = undefined;
+  r.first ||= Date.now();
+  clearTimeout(r.timer);
+  r.timer = setTimeout(() => {
+    r.first = 0;
+    state.emit('read', r.next);
+  }, Math.max(0, Math.min(1000, r.first + 5000 - Date.now())));
 }
 
 /** After a reconnect the server may have missed a report: the next one goes again. */

@@ -68,7 +68,10 @@ function renderMessage(m, isOwn) {
   if (m.id) li.dataset.id = m.id;
   $('[data-avatar]', li).src = avatarUrl(m.avatar);
   $('[data-name]', li).textContent = m.name;
-  if (m.teacher) addTag($('[data-name]', li), 'teacher');
+  if (m.teacher) {
+    addTag($('[data-name]', li), 'teacher');
+    li.dataset.teacher = '';
+  }
   const text = $('[data-text]', li);
   fillText(text, m.content, [...(m.mentions ?? []), ...(m.mentionsAll ? ['all'] : [])].sort((a, b) => b.length - a.length));
   if (m.reply) fillQuote($('[data-quote]', li), m.reply);
