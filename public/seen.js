@@ -35,7 +35,7 @@ function render({ id, n, of }) {
     button.dataset.seen = id;
     place.append(button);
   }
-  if (of === 1 && id !== PIN && !$(`[data-logs] .announce[data-id="${CSS.escape(id)}"]`)) setText(button, n ? 'seenPrivate' : 'notSeenYet');
+  if (place.closest('[data-i18n-label]')?.dataset.i18nLabel === 'privateWith') setText(button, n ? 'seenPrivate' : 'notSeenYet');
   else setText(button, n === of ? 'seenByAll' : 'seenBy', { n: String(n), of: String(of) });
   button.classList.toggle('is-all', n === of && of > 0);
 }

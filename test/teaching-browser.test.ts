@@ -179,6 +179,13 @@ moderation('seen by: the teacher sees how many have seen a message and the pin, 
   await teacher.locator('[data-teacher="pin"]').waitFor();
   await teacher.locator('[data-teacher="pin"]').click();
   await until('both see the pin', async () => (await textOf(teacher, '[data-pinned] [data-seen]')) === 'Seen by all 2');
+  await teacher.locator('[data-list="people"] [data-person]', { hasText: 'Sam' }).click();
+  await say(teacher, 'See me after class');
+  const note = await message(teacher, 'See me after class');
+  await until('a private message: not seen while Sam is in the group', async () => (await textOf(note, '[data-seen]')) === 'Not seen yet');
+  await sam.locator('[data-action="people"]').tap();
+  await sam.locator('[data-list="convs"] [data-conv]', { hasText: 'Ms Li' }).tap();
+  await until('Sam opened it: seen', async () => (await textOf(note, '[data-seen]')) === 'Seen');
 }));
 
 moderation('on a phone the teacher bar fits the screen, Download transcript included', () => withChat({}, async (c) => {
@@ -188,6 +195,13 @@ moderation('on a phone the teacher bar fits the screen, Download transcript incl
   const box = await teacher.getByRole('button', { name: 'Download transcript' }).boundingBox();
   assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `the transcript button is on screen: ${JSON.stringify(box)}`);
   await docsScreenshot(teacher, 'teacher-phone');
+  await c.join('Sam', { ...PHONE });
+  await say(teacher, 'Hand in your worksheet');
+  const task = await message(teacher, 'Hand in your worksheet');
+  await until('the count fits under the message on a phone', async () => (await textOf(task, '[data-seen]')) === 'Seen by all 1');
+  const seen = await task.locator('[data-seen]').boundingBox();
+  assert.ok(seen && seen.x >= 0 && seen.x + seen.width <= 390 && seen.height >= 44, `a tap target on screen: ${JSON.stringify(seen)}`);
+  await docsScreenshot(teacher, 'teacher-seen-phone');
 }));
 
 moderation.run();
