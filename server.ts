@@ -25,6 +25,8 @@ import { ROOM_RATE, type Rate } from './chat/rules.ts';
 import { School, type KeyRole } from './chat/school.ts';
 import { LIMITS, type ChatSocket, type Limits, type Room } from './chat/room.ts';
 import { PictureDisk } from './chat/picture-disk.ts';
+import { MAX_CHUNK, UPLOAD_ID_RE } from './chat/file-uploads.ts';
+import { MIME_BY_EXT, toFileName } from './chat/file-types.ts';
 import type { ChatStore } from './chat/store.ts';
 
 const SESSION_TTL_MS = 24 * 3600_000; // an offline session is forgotten after this
@@ -90,6 +92,10 @@ export function createChatServer(options: ChatOptions = {}) {
   app.use(compressedStatic(PUBLIC_DIR));
   app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
   app.get('/images/:room/:file', onPicture);
+  app.get('/media/:room/:file', onMedia);
+  app.get('/files/:room/:file/:name', onSharedFile);
+  app.get('/api/uploads/:room/:upload', onUploadStatus);
+  app.put('/api/uploads/:room/:upload', express.raw({ type: () => true, limit: MAX_CHUNK }), onUploadChunk);
   app.get('/api/rooms/:id', (req, res) => {
     const room = school.rooms.get(req.params.id);
     if (!room) return res.status(404).json({ error: 'No such class.' });
@@ -220,6 +226,66 @@ export function createChatServer(options: ChatOptions = {}) {
     res.type(IMAGE_TYPES[file.split('.').pop()!]).send(bytes);
   }
 
+  /** A voice message, played in the page: never run, never sniffed, never framed. */
+  async function onMedia(req: Req, res: Res) {
+    const file = String(req.params.file);
+    const type = MIME_BY_EXT[file.split('.').pop()!];
+    const bytes = type?.startsWith('audio/') ? await store.readPicture(String(req.params.room), file) : null;
+    if (!bytes) return res.status(404).type('text/plain').send('Not found');
+    res.set({ 'Content-Security-Policy': "default-src 'none'; sandbox", 'Cache-Control': 'private, max-age=86400' });
+    res.type(type).send(bytes);
+  }
+
+  /** A shared file, only ever as a download under its name made safe; its URL is all the access there is (a
+   * private one is only ever sent to its two people). */
+  async function onSharedFile(req: Req, res: Res) {
+    const file = String(req.params.file);
+    const type = MIME_BY_EXT[file.split('.').pop()!];
+    const bytes = type ? await store.readPicture(String(req.params.room), file) : null;
+    if (!bytes) return res.status(404).type('text/plain').send('Not found');
+    res.set({ 'Content-Security-Policy': "default-src 'none'; sandbox", 'Cache-Control': 'private, max-age=86400' });
+    res.attachment(toFileName(String(req.params.name), file.split('.').pop()!)).type(type).send(bytes);
+  }
+
+  /** Who uploads: the session named by X-Chat-Session, in the room of the path; a 404 for anyone else. */
+  function uploader(req: Req, res: Res) {
+    const room = school.rooms.get(String(req.params.room));
+    const session = room?.people.get(req.get('x-chat-session'));
+    const upload = String(req.params.upload);
+    if (room && session && UPLOAD_ID_RE.test(upload) && !room.rules.isKicked(session.key, session.id)) return { room, session, upload };
+    res.status(404).json({ error: 'not_found' });
+    return null;
+  }
+
+  /** How much of an upload arrived (a page that lost track goes on from there). */
+  function onUploadStatus(req: Req, res: Res) {
+    const who = uploader(req, res);
+    if (!who) return;
+    res.set('Cache-Control', 'no-store').json(who.room.files.status(who.session.id, who.upload) ?? { received: 0 });
+  }
+
+  /** One chunk of an upload: `Content-Range: bytes <first>-<last>/<total>` (or the whole file without it). */
+  async function onUploadChunk(req: Req, res: Res) {
+    const who = uploader(req, res);
+    if (!who) return;
+    const { room, session, upload } = who;
+    const kind = req.query.kind === 'voice' ? 'voice' : 'file';
+    if (kind === 'file' && !session.isTeacher && !room.rules.files) return res.status(403).json({ error: 'not_allowed' });
+    const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(req.get('content-range') ?? '');
+    if (req.get('content-range') && (!range || Number(range[2]) !== Number(range[1]) + bytes.length - 1)) {
+      return res.status(400).json({ error: 'invalid_message' });
+    }
+    const [start, total] = range ? [Number(range[1]), Number(range[3])] : [0, bytes.length];
+    const result = await room.files.chunk(session.id, upload, kind, start, total, bytes);
+    if ('error' in result) {
+      if (result.error === 'disk_full') room.say(`the disk is full: an upload of ${session.name} was refused`);
+      return res.status(result.status).json({ error: result.error, received: result.received });
+    }
+    if ('done' in result) return res.status(201).json({ received: result.done.size, done: true, type: result.done.type.mime });
+    res.json({ received: result.received });
+  }
+
   // ---- Socket.IO
 
   const httpServer = createServer(app);
@@ -248,6 +314,7 @@ export function createChatServer(options: ChatOptions = {}) {
     sessionTtlMs: options.sessionTtlMs ?? SESSION_TTL_MS,
     uploadBudget: { held: 0, max: MAX_UPLOADING },
     disk: new PictureDisk(limits.roomPictureBytes, limits.totalPictureBytes),
+    partsDir: join(dataDir, 'uploads'),
     crowd: { online: 0 },
     limits,
     cluster: node?.cluster,

@@ -13,6 +13,8 @@ export const CID_RE = /^[\w-]{1,64}$/;
 export const ROOM_ID_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 export const QUOTE_MAX = 80; // code points of the original a reply shows
 export const MAX_MENTIONS = 20; // people one message may mention by name
+export const MAX_VOICE_MS = 60_000; // a voice message
+export const MAX_FILE_NAME = 100; // code points of a shared file's name
 
 // --- types
 
@@ -27,8 +29,13 @@ export const POLL_OPTIONS = { min: 2, max: 6, length: 100 }; // answers per poll
 export type VoteAck = { ok: true } | { ok: false; error: VoteError };
 export type VoteError = 'invalid_message' | 'not_found' | 'closed' | 'not_allowed' | 'rate_limited' | 'server_error';
 export type Quote = { id: string; name: string; content: string; image?: true } | { id: string; gone: true };
+/** A shared file: where to download it (its name in the URL, for the browser), what it is. */
+export interface FileInfo { url: string; name: string; size: number; type: string }
+/** A voice message: where to play it from, how long it is (ms, as the recording page measured it). */
+export interface VoiceInfo { url: string; duration: number }
 export interface TextMsg {
   id: string; name: string; avatar: string; content: string; ts: number; to?: string; teacher?: true; image?: string;
+  file?: FileInfo; voice?: VoiceInfo;
   reply?: Quote;
   poll?: PollView; // the teacher's question: `content` is the question
   mentions?: string[]; // the people it names with @, as they were named when it was sent
@@ -52,12 +59,13 @@ export interface Online { count: number; joined?: UserInfo[]; left?: string[] }
 export interface RoomState {
   id: string; title: string; quiet: boolean; muted: string[]; kicked: string[]; pinned: Pin | null;
   slow: number; // seconds a student waits between two messages; 0: no slow mode
+  files: boolean; // students may share files (the teacher always may)
   locked: boolean; // the waiting room: someone new waits for the teacher
   mutedUntil?: number; // to a muted student: when a timed mute ends (ms); absent: until lifted
 }
 export type TeacherAction =
   | 'mute' | 'unmute' | 'quiet' | 'unquiet' | 'kick' | 'allow' | 'clear' | 'pin' | 'unpin' | 'delete' | 'slow' | 'lower' | 'lowerAll'
-  | 'lock' | 'unlock' | 'admit' | 'refuse' | 'admitAll' | 'poll' | 'closePoll';
+  | 'lock' | 'unlock' | 'admit' | 'refuse' | 'admitAll' | 'poll' | 'closePoll' | 'files' | 'nofiles';
 /** A raised hand in the teacher's queue. */
 export interface Hand { name: string; avatar: string; at: number }
 export type HandAck = { ok: true } | { ok: false; error: 'invalid_message' | 'not_allowed' };
@@ -71,6 +79,8 @@ export type UnseenAck = { ok: true; names: string[] } | { ok: false; error: 'inv
 export type TeacherError = 'not_teacher' | 'invalid_message' | 'not_online' | 'not_found' | 'not_allowed' | 'empty' | 'too_long' | 'server_error';
 export type TeacherAck = { ok: true } | { ok: false; error: TeacherError };
 export type ImageAck = Ack | { ok: true; received: number };
+/** What an upload request (PUT /api/uploads/…) answers with, besides the bytes received so far. */
+export type UploadError = 'invalid_message' | 'not_allowed' | 'too_large' | 'bad_type' | 'disk_full' | 'not_found' | 'rate_limited' | 'server_error';
 export type RecallAck = { ok: true } | { ok: false; error: 'invalid_message' | 'not_found' | 'not_allowed' | 'too_late' | 'server_error' };
 export const RECALL_MS = 2 * 60_000; // one's own message may be taken back this long after it was sent
 export interface ImageChunk { cid: string; to?: string; total: number; offset: number; data: Buffer }
@@ -100,7 +110,10 @@ export interface ServerToClientEvents {
 }
 export interface ClientToServerEvents {
   textmsg: (
-    m: { content: string; to?: string; cid?: string; replyTo?: string; mentions?: string[]; mentionsAll?: boolean }, ack?: (a: Ack) => void,
+    m: {
+      content: string; to?: string; cid?: string; replyTo?: string; mentions?: string[]; mentionsAll?: boolean;
+      upload?: string; name?: string; duration?: number; // a file or a voice message uploaded over HTTP (/api/uploads)
+    }, ack?: (a: Ack) => void,
   ) => void;
   typing: (t: { to?: string }) => void;
   image: (chunk: Omit<ImageChunk, 'data'> & { data: ArrayBuffer | Uint8Array }, ack?: (a: ImageAck) => void) => void;

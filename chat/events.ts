@@ -2,9 +2,10 @@
 // answering through the ack with a short error code. A refused message reaches no one.
 import { nanoid } from 'nanoid';
 import {
-  isCid, isContentError, toContent, toImageChunk, toPayloadAndAck, type AckFn, type ErrorCode, type HandAck, type ImageAck, type ReadAck, type RecallAck,
+  MAX_VOICE_MS, isCid, isContentError, toContent, toImageChunk, toPayloadAndAck, type AckFn, type ErrorCode, type HandAck, type ImageAck, type ReadAck, type RecallAck,
   type TeacherAck, type UnseenAck, type VoteAck, type VoteError,
 } from './contract.ts';
+import { toFileName } from './file-types.ts';
 import { toMentions } from './mentions.ts';
 import type { Session } from './people.ts';
 import { toImageType, type Upload } from './pictures.ts';
@@ -24,6 +25,7 @@ function onTextMsg(room: Room, session: Session, _socket: ChatSocket, args: unkn
   if ((to !== undefined && typeof to !== 'string') || (cid !== undefined && !isCid(cid))) return refuse('invalid_message');
   const seen = cid ? session.cids?.get(cid) : undefined;
   if (seen) return room.answerRetry(seen, ack);
+  if (payload.upload !== undefined) return sendUpload(room, session, payload, refuse, ack);
   const content = toContent(rawContent);
   if (isContentError(content)) return refuse(content);
   const recipient = room.toRecipient(session, to);
@@ -33,6 +35,28 @@ function onTextMsg(room: Room, session: Session, _socket: ChatSocket, args: unkn
   const mentions = toMentions(room.people, session, content, rawMentions, mentionsAll, recipient !== undefined);
   if (typeof mentions === 'string') return refuse(mentions);
   room.commitLater(room.newEntry(session, recipient, content, cid, { reply, mentions }), ack);
+}
+
+/** A file or a voice message uploaded over HTTP, sent: checked like any message (mute, quiet, slow mode, flood),
+ * then its stored file is its content. An upload is sent once, by the session that uploaded it. */
+function sendUpload(room: Room, session: Session, payload: Record<string, unknown>, refuse: (e: ErrorCode) => void, ack?: AckFn) {
+  const { upload, to, cid, name, duration } = payload;
+  const uploaded = room.files.peek(session.id, upload);
+  if (!uploaded) return refuse('not_found');
+  const isVoice = uploaded.kind === 'voice';
+  const isDuration = typeof duration === 'number' && duration > 0 && duration <= MAX_VOICE_MS + 1000; // a recorder stops a little late
+  if (isVoice ? !isDuration : name !== undefined && typeof name !== 'string') return refuse('invalid_message');
+  if (!isVoice && !session.isTeacher && !room.rules.files) return refuse('not_allowed');
+  const recipient = room.toRecipient(session, to as string | undefined);
+  if (typeof recipient === 'string') return refuse(recipient);
+  room.files.take(session.id, upload);
+  room.uploads.pending.add(uploaded.file); // from now until its message is kept, no clean-up may delete it
+  const path = `${room.id}/${uploaded.file}`;
+  const fileName = toFileName(name, uploaded.type.ext);
+  const extras = isVoice
+    ? { voice: { url: `/media/${path}`, duration: Math.round(duration as number) } }
+    : { file: { url: `/files/${path}/${encodeURIComponent(fileName)}`, name: fileName, size: uploaded.size, type: uploaded.type.mime } };
+  room.commitLater(room.newEntry(session, recipient, '', cid as string | undefined, extras), ack);
 }
 
 function onImage(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_ROOM, ROOM_ID_RE } from './contract.ts';
 import { openMessageLog, writeSynced } from './message-log.ts';
-import { PICTURE_FILE_RE, toRoomMeta, toStoredPolls, toStoredReads, type ChatStore, type RoomMeta, type StoredPolls, type StoredReads } from './store.ts';
+import { MEDIA_FILE_RE, toRoomMeta, toStoredPolls, toStoredReads, type ChatStore, type RoomMeta, type StoredPolls, type StoredReads } from './store.ts';
 
 export function createFileStore(dataDir: string, warn: (line: string) => void): ChatStore {
   const roomsDir = join(dataDir, 'rooms');
@@ -114,13 +114,13 @@ export function createFileStore(dataDir: string, warn: (line: string) => void): 
       await fs.promises.writeFile(join(imagesDir(roomId), file), bytes);
     },
     async readPicture(roomId, file) {
-      if (!ROOM_ID_RE.test(roomId) || !PICTURE_FILE_RE.test(file)) return null;
+      if (!ROOM_ID_RE.test(roomId) || !MEDIA_FILE_RE.test(file)) return null;
       return fs.promises.readFile(join(imagesDir(roomId), file)).catch(() => null);
     },
     async pictures(roomId) {
       const dir = imagesDir(roomId);
       const files = await fs.promises.readdir(dir).catch(() => [] as string[]);
-      const stats = await Promise.all(files.filter((f) => PICTURE_FILE_RE.test(f)).map(async (file) => {
+      const stats = await Promise.all(files.filter((f) => MEDIA_FILE_RE.test(f)).map(async (file) => {
         const stat = await fs.promises.stat(join(dir, file)).catch(() => null);
         return stat && { file, size: stat.size, at: stat.mtimeMs };
       }));

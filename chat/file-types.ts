@@ -3,9 +3,11 @@
 // ever inflated, and never beyond their declared size.
 import { isUtf8 } from 'node:buffer';
 import AdmZip from 'adm-zip';
+import { MAX_FILE_NAME } from './contract.ts';
 import { toImageType, type PictureType } from './pictures.ts';
 
 export const MAX_FILE = 10 * 2 ** 20;
+export const MAX_VOICE = 2 * 2 ** 20; // 60 s of AAC at 256 kbit/s; Opus at the browsers' default is a quarter of it
 const MAX_ENTRIES = 2000; // adm-zip holds ~9 KB per entry it lists; a 300-slide deck has ~1000 parts
 const MAX_PART = 512 * 1024; // the [Content_Types].xml of MAX_ENTRIES parts fits; a bigger one is a bomb
 const TEXT_HEAD = 4096; // a text must show something other than blanks this early
@@ -13,7 +15,7 @@ const TEXT_HEAD = 4096; // a text must show something other than blanks this ear
 const EXECUTABLE = ['\x7fELF', 'MZ', '#!', '\xfe\xed\xfa\xce', '\xfe\xed\xfa\xcf', '\xce\xfa\xed\xfe', '\xcf\xfa\xed\xfe', '\xca\xfe\xba\xbe'];
 const ZIP_MAGIC = 'PK\x03\x04'; // at offset 0: a zip appended to something else (a self-extracting .exe) is not one
 
-export interface FileType { ext: string; mime: string; kind: 'pdf' | 'image' | 'text' | 'office' | 'zip' }
+export interface FileType { ext: string; mime: string; kind: 'pdf' | 'image' | 'text' | 'office' | 'zip' | 'audio' }
 
 const PDF: FileType = { ext: 'pdf', mime: 'application/pdf', kind: 'pdf' };
 const TEXT: FileType = { ext: 'txt', mime: 'text/plain; charset=utf-8', kind: 'text' }; // UTF-8 is checked
@@ -36,6 +38,31 @@ export function toFileType(bytes: Buffer): FileType | null {
   if (image) return { ext: image, mime: IMAGE_MIME[image], kind: 'image' };
   if (magic.startsWith(ZIP_MAGIC)) return toZipType(bytes);
   return toTextType(bytes);
+}
+
+/** A recording as MediaRecorder or a phone's recorder makes it: WebM (Chromium, Firefox), Ogg, or MP4 audio
+ * (Safari, iPhones), judged by its container's signature. */
+export function toAudioType(bytes: Buffer): FileType | null {
+  if (bytes.length > MAX_VOICE || bytes.length < 8) return null;
+  if (bytes.readUInt32BE(0) === 0x1a45dfa3) return { ext: 'webm', mime: 'audio/webm', kind: 'audio' }; // EBML
+  if (bytes.toString('latin1', 0, 4) === 'OggS') return { ext: 'ogg', mime: 'audio/ogg', kind: 'audio' };
+  if (bytes.toString('latin1', 4, 8) === 'ftyp') return { ext: 'm4a', mime: 'audio/mp4', kind: 'audio' };
+  return null;
+}
+
+/** The type a stored file is served as, by the extension it was stored under (after it was judged). */
+export const MIME_BY_EXT: Record<string, string> = {
+  pdf: PDF.mime, txt: TEXT.mime, zip: ZIP.mime, ...IMAGE_MIME, webm: 'audio/webm', ogg: 'audio/ogg', m4a: 'audio/mp4',
+  odt: 'application/vnd.oasis.opendocument.text', ods: 'application/vnd.oasis.opendocument.spreadsheet',
+  odp: 'application/vnd.oasis.opendocument.presentation', ...Object.fromEntries(OOXML.map((o) => [o.ext, o.mime])),
+};
+
+/** A shared file's name as shown and downloaded: one line of at most 100 code points, no path, no control or
+ * invisible characters, ending with the extension its content was judged to have. */
+export function toFileName(raw: unknown, ext: string): string {
+  const clean = String(raw ?? '').normalize('NFC').replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}/\\:*?"<>|]+/gu, ' ').replace(/\s+/g, ' ').trim();
+  const base = [...clean.replace(/^\.+/, '')].slice(0, MAX_FILE_NAME).join('').trim() || 'file';
+  return base.toLowerCase().endsWith(`.${ext}`) ? base : `${[...base].slice(0, MAX_FILE_NAME - ext.length - 1).join('')}.${ext}`;
 }
 
 /** UTF-8 without NUL that does not start (after blanks and BOM) like HTML, SVG or XML. */

@@ -21,7 +21,7 @@
 import { Redis, ReplyError, type ChainableCommander } from 'ioredis';
 import { ROOM_ID_RE } from './contract.ts';
 import {
-  PICTURE_FILE_RE, toLogRecord, toRoomMeta, toStoredReads, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta, type StoredPolls,
+  MEDIA_FILE_RE, toLogRecord, toRoomMeta, toStoredReads, type AppendAnswer, type ChatStore, type LogRecord, type MessageLog, type RoomMeta, type StoredPolls,
 } from './store.ts';
 
 const PREFIX = 'chat:';
@@ -257,13 +257,13 @@ export function createRedisStore(url: string, warn: (line: string) => void, node
       return openLog(redis, roomId, toRecords(lines, onWarn), { lines: lines.length, gen: Number(gen) || 0 }, nodeId, unreachable);
     },
     async writePicture(roomId, file, bytes) {
-      if (!PICTURE_FILE_RE.test(file)) throw new Error(`not a picture file name: ${JSON.stringify(file)}`);
+      if (!MEDIA_FILE_RE.test(file)) throw new Error(`not a stored file name: ${JSON.stringify(file)}`);
       const keys = toKeys(roomId);
       await connected();
       await exec(redis.multi().set(keys.picture + file, bytes).zadd(keys.pictures, Date.now(), file).hset(keys.sizes, file, bytes.length));
     },
     async readPicture(roomId, file) {
-      if (!ROOM_ID_RE.test(roomId) || !PICTURE_FILE_RE.test(file)) return null;
+      if (!ROOM_ID_RE.test(roomId) || !MEDIA_FILE_RE.test(file)) return null;
       await connected();
       return redis.getBuffer(toKeys(roomId).picture + file);
     },
@@ -315,7 +315,7 @@ export function createRedisStore(url: string, warn: (line: string) => void, node
     },
     async deletePictures(roomId, files) {
       const keys = toKeys(roomId);
-      const valid = files.filter((f) => PICTURE_FILE_RE.test(f));
+      const valid = files.filter((f) => MEDIA_FILE_RE.test(f));
       if (!valid.length) return;
       await connected();
       await exec(redis.multi().del(...valid.map((f) => keys.picture + f)).zrem(keys.pictures, ...valid).hdel(keys.sizes, ...valid));

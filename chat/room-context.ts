@@ -33,6 +33,7 @@ export interface RoomContext {
   sessionTtlMs: number;
   uploadBudget: UploadBudget; // shared by every room: it bounds memory
   disk: PictureDisk; // shared by every room: it bounds the disk
+  partsDir: string; // where uploads over HTTP are put together (this node's disk)
   crowd: Crowd; // shared by every room: presence frames are spread out when the server is busy
   limits: Limits;
   cluster?: Cluster; // with REDIS_URL: the other nodes of the school

@@ -1,5 +1,6 @@
 // One room (one class): its people, conversations, rules and pictures, and the write path that makes an
 // ack mean "stored". Everything it says goes to its own Socket.IO room, or to the tabs of named people.
+import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { type AckFn, type RecallAck, RECALL_MS, type ErrorCode, type RoomState, type TextMsg, toAvatar } from './contract.ts';
 import type { ChatSocket, RoomContext } from './room-context.ts';
@@ -12,8 +13,9 @@ import { toNameKey } from './names.ts';
 import { People, toUserInfo, type Session } from './people.ts';
 import { Presence } from './presence.ts';
 import { Uploads } from './pictures.ts';
+import { FileUploads } from './file-uploads.ts';
 import { Rules } from './rules.ts';
-import { toPictureFile, type AppendAnswer, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
+import { toMediaFile, type AppendAnswer, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
 import { rememberCid, restoreRecord, toRecord, toTextMsg, type Extras } from './records.ts';
 import type { ClusterEvent, Who } from './cluster.ts';
 import { isAfter } from './stream-ids.ts';
@@ -30,6 +32,7 @@ export class Room {
   readonly convs: Conversations;
   readonly rules: Rules;
   readonly uploads: Uploads;
+  readonly files: FileUploads; // files and voice messages, over HTTP
   readonly hands: Hands;
   readonly waiting: WaitingRoom;
   readonly polls: Polls;
@@ -43,6 +46,7 @@ export class Room {
     this.convs = new Conversations(ctx.cluster ? CATCHUP_OVERLAP_MS : 0);
     this.rules = new Rules(ctx.rate, ctx.roomRate, meta);
     this.uploads = new Uploads(ctx.uploadBudget, ctx.limits.uploadIdleMs);
+    this.files = new FileUploads(join(ctx.partsDir, meta.id), (file, bytes) => this.storePicture(file, bytes));
     this.waiting = new WaitingRoom(this, ctx);
     this.hands = new Hands(this, ctx);
     this.polls = new Polls(this, ctx);
@@ -159,6 +163,7 @@ export class Room {
 
   sweep(now = Date.now()) {
     this.waiting.sweep(now);
+    this.files.sweep(now);
     const gone = this.people.toForget(now, this.ctx.sessionTtlMs, this.ctx.limits.maxSessions, RECENT_MS, (id) => this.convs.hasConversations(id));
     for (const s of gone) this.people.sessions.delete(s.id);
     for (const s of gone) this.convs.forget(s.id, (id) => this.people.sessions.has(id));
@@ -344,7 +349,7 @@ export class Room {
     entry.committed = true;
     if (!this.convs.has(entry.msg.id)) this.convs.remember(entry); // in a cluster the stream may have told it first
     if (entry.msg.teacher) this.seen.schedulePush();
-    const file = toPictureFile(entry.msg.image);
+    const file = toMediaFile(entry.msg);
     if (file) this.uploads.pending.delete(file);
     this.emitMessage(entry);
     const answer = { ok: true as const, id: entry.msg.id, ts: entry.msg.ts };
@@ -360,7 +365,7 @@ export class Room {
   /** A message that could not be stored is refused, so the page can offer to retry it. */
   fail(entry: Entry, ack?: AckFn) {
     if (entry.cid) this.people.get(entry.from)?.cids?.delete(entry.cid);
-    const file = toPictureFile(entry.msg.image);
+    const file = toMediaFile(entry.msg);
     if (file) this.uploads.pending.delete(file);
     [ack, ...(entry.waiters ?? [])].forEach((answerTo) => answerTo?.({ ok: false, error: 'server_error' }));
   }
@@ -422,7 +427,7 @@ export class Room {
     } else {
       this.compact(); // the file keeps no line of it
     }
-    const file = toPictureFile(entry.msg.image);
+    const file = toMediaFile(entry.msg);
     if (file) {
       this.ctx.store.deletePictures(this.id, [file]).catch((err: Error) => this.say(`could not delete a recalled picture: ${err.message}`));
       this.ctx.disk.removed(this.id, [file]);
@@ -444,8 +449,8 @@ export class Room {
     try {
       const young = this.ctx.cluster ? Date.now() - PICTURE_GRACE_MS : Infinity;
       const files = (await this.ctx.store.pictures(this.id)).filter((p) => p.at < young).map((p) => p.file);
-      const kept = new Set(this.convs.all().map((e) => toPictureFile(e.msg.image))); // after listing: what was kept meanwhile counts
-      const stale = files.filter((f) => !kept.has(f) && !this.uploads.pending.has(f));
+      const kept = new Set(this.convs.all().map((e) => toMediaFile(e.msg))); // after listing: what was kept meanwhile counts
+      const stale = files.filter((f) => !kept.has(f) && !this.uploads.pending.has(f) && !this.files.isWaiting(f));
       await this.ctx.store.deletePictures(this.id, stale);
       this.ctx.disk.removed(this.id, stale);
     } catch (err) {
@@ -453,9 +458,15 @@ export class Room {
     }
   }
 
-  /** Writes a picture, then makes room for it on the disk: the oldest pictures go first. */
+  /** Writes a picture (a voice message, a file), then makes room for it on the disk: the oldest go first. A write
+   * that failed (a full disk) leaves nothing behind. */
   async storePicture(file: string, bytes: Buffer) {
-    await this.ctx.store.writePicture(this.id, file, bytes);
+    try {
+      await this.ctx.store.writePicture(this.id, file, bytes);
+    } catch (err) {
+      await this.ctx.store.deletePictures(this.id, [file]).catch(() => {});
+      throw err;
+    }
     for (const { roomId, file: old } of this.ctx.disk.add(this.id, { file, size: bytes.length, at: Date.now() })) {
       this.ctx.store.deletePictures(roomId, [old]).catch((err) => this.say(`could not delete an old picture: ${err.message}`));
     }
@@ -474,6 +485,7 @@ export class Room {
     this.presence.close();
     this.ctx.crowd.online -= this.people.online.size; // nobody here is online any more (a deleted room)
     this.uploads.dropAll();
+    this.files.close();
     this.commitBatch();
     await this.messageLog.close();
   }

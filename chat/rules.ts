@@ -12,6 +12,7 @@ export class Rules {
   pinned: Pin | null = null;
   slow = 0; // seconds a student waits between two messages
   locked = false; // the waiting room: someone new waits for the teacher
+  files = false; // students may share files (the teacher always may)
   readonly muted = new Map<string, string>(); // name key -> name: a mute holds for the nickname, online or not
   readonly mutedUntil = new Map<string, number>(); // name key -> end of a timed mute (ms); none: until lifted
   readonly kicked = new Map<string, string>(); // name key -> name: refused until allowed
@@ -30,6 +31,7 @@ export class Rules {
     this.pinned = meta.pinned;
     this.slow = meta.slow ?? 0;
     this.locked = meta.locked ?? false;
+    this.files = meta.files ?? false;
     this.muted.clear();
     this.mutedUntil.clear();
     for (const [key, until] of Object.entries(meta.mutedUntil ?? {})) this.mutedUntil.set(key, until);
@@ -40,11 +42,11 @@ export class Rules {
     for (const id of meta.kickedSessions) this.kickedSessions.add(id);
   }
 
-  toMeta(): Pick<RoomMeta, 'quiet' | 'pinned' | 'muted' | 'kicked' | 'kickedSessions' | 'mutedUntil' | 'slow' | 'locked'> {
+  toMeta(): Pick<RoomMeta, 'quiet' | 'pinned' | 'muted' | 'kicked' | 'kickedSessions' | 'mutedUntil' | 'slow' | 'locked' | 'files'> {
     this.dropEnded();
     return {
       quiet: this.quiet, pinned: this.pinned, muted: Object.fromEntries(this.muted), kicked: Object.fromEntries(this.kicked),
-      kickedSessions: [...this.kickedSessions], mutedUntil: Object.fromEntries(this.mutedUntil), slow: this.slow, locked: this.locked,
+      kickedSessions: [...this.kickedSessions], mutedUntil: Object.fromEntries(this.mutedUntil), slow: this.slow, locked: this.locked, files: this.files,
     };
   }
 
@@ -109,9 +111,9 @@ export class Rules {
 
   /** Who is muted or removed is the teacher's business; a student only learns about themselves. */
   stateFor(id: string, title: string, session?: Session): RoomState {
-    const { quiet, pinned, slow, locked } = this;
+    const { quiet, pinned, slow, locked, files } = this;
     this.dropEnded();
-    const shared = { id, title, quiet, pinned, slow, locked };
+    const shared = { id, title, quiet, pinned, slow, locked, files };
     if (session?.isTeacher) return { ...shared, kicked: [...this.kicked.values()], muted: [...this.muted.values()] };
     if (!session || !this.muted.has(session.key)) return { ...shared, kicked: [], muted: [] };
     const until = this.mutedUntil.get(session.key);

@@ -24,6 +24,7 @@ export interface RoomMeta {
   mutedUntil?: Record<string, number>; // name key -> end of a timed mute (ms)
   slow?: number; // slow mode, seconds
   locked?: boolean; // the waiting room
+  files?: boolean; // students may share files
 }
 
 /** One room's message log: read once at start, appended to, rewritten when compacted. */
@@ -76,11 +77,18 @@ export interface ChatStore {
   close(): Promise<void>;
 }
 
-export const PICTURE_FILE_RE = /^[\w-]{21}\.(jpg|png|gif|webp)$/;
+// Pictures, voice messages and shared files: one kind of stored file, each named by a random id and its type.
+const EXTENSIONS = 'jpg|png|gif|webp|pdf|txt|docx|xlsx|pptx|odt|ods|odp|zip|webm|ogg|m4a';
+export const MEDIA_FILE_RE = new RegExp(`^[\\w-]{21}\\.(${EXTENSIONS})$`);
 const IMAGE_URL_RE = /^\/images\/(?:[a-z0-9][a-z0-9-]{0,31}\/)?([\w-]{21}\.(?:jpg|png|gif|webp))$/;
+const MEDIA_URL_RE = new RegExp(`^\\/(?:media|files)\\/[a-z0-9][a-z0-9-]{0,31}\\/([\\w-]{21}\\.(?:${EXTENSIONS}))(?:\\/[^/]+)?$`);
 
 /** The picture file a message points to (`/images/<room>/<file>`, or `/images/<file>` before rooms). */
 export const toPictureFile = (url: string | undefined): string | undefined => (url ? IMAGE_URL_RE.exec(url)?.[1] : undefined);
+
+/** The stored file of a message, if it has one: its picture, voice or shared file. */
+export const toMediaFile = (msg: { image?: string; voice?: { url: string }; file?: { url: string } }): string | undefined =>
+  toPictureFile(msg.image) ?? (msg.voice ?? msg.file ? MEDIA_URL_RE.exec((msg.voice ?? msg.file)!.url)?.[1] : undefined);
 
 /** A stored line, checked: a torn or foreign line is skipped rather than trusted. */
 export function toLogRecord(value: unknown): LogRecord | null {
@@ -89,7 +97,8 @@ export function toLogRecord(value: unknown): LogRecord | null {
   const isText = (v: unknown) => typeof v === 'string' && v.length > 0;
   if (!isText(id) || !isText(name) || typeof content !== 'string' || !isText(from) || typeof ts !== 'number') return null;
   if (to !== undefined && (!isText(to) || !isText(toS))) return null;
-  if (image !== undefined ? !toPictureFile(String(image)) : !content) return null;
+  const hasMedia = image !== undefined || value.voice !== undefined || value.file !== undefined;
+  if (hasMedia ? !toMediaFile(value as { image?: string }) : !content) return null;
   return value as unknown as LogRecord;
 }
 
@@ -123,5 +132,6 @@ export function toRoomMeta(value: unknown): RoomMeta | null {
       ? Object.fromEntries(Object.entries(value.mutedUntil).filter(([, ts]) => Number.isFinite(ts))) as Record<string, number> : {},
     slow: Number.isSafeInteger(value.slow) && (value.slow as number) > 0 ? value.slow as number : 0,
     locked: value.locked === true,
+    files: value.files === true,
   };
 }

@@ -113,6 +113,8 @@ const ACTIONS: Record<TeacherAction, Action> = {
   },
   quiet: (room, t) => { room.rules.quiet = true; room.say(`${t.name} turned quiet mode on`); return OK; },
   unquiet: (room, t) => { room.rules.quiet = false; room.say(`${t.name} turned quiet mode off`); return OK; },
+  files: (room, t) => { room.rules.files = true; room.say(`${t.name} let students share files`); return OK; },
+  nofiles: (room, t) => { room.rules.files = false; room.say(`${t.name} stopped students sharing files`); return OK; },
   kick: (room, t, { name }) => {
     const target = name === undefined ? undefined : room.people.byName(name);
     if (!target) return { ok: false, error: 'not_online' };

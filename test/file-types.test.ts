@@ -4,61 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAX_FILE, toFileType } from '../chat/file-types.ts';
 import { fixture } from './helpers.ts';
-
-const OOXML_MAIN = {
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-};
-const ODF_MIME = 'application/vnd.oasis.opendocument.';
-
-/** A zip of these parts, in this order; the names in `stored` are not compressed. */
-function zipOf(parts: [string, string | Buffer][], stored: string[] = []): Buffer {
-  const zip = new AdmZip(undefined, { noSort: true });
-  for (const [name, content] of parts) {
-    zip.addFile(name, Buffer.from(content));
-    if (stored.includes(name)) zip.getEntry(name)!.header.method = 0;
-  }
-  return zip.toBuffer();
-}
-
-const contentTypes = (overrides: string, padding = '') =>
-  '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-  + '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-  + `<Default Extension="xml" ContentType="application/xml"/>${overrides}${padding}</Types>`;
-const override = (part: string, type: string) => `<Override PartName="${part}" ContentType="${type}"/>`;
-const rels = (target: string) =>
-  '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-  + `<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="${target}"/></Relationships>`;
-
-const docxParts = (types = contentTypes(override('/word/document.xml', `${OOXML_MAIN.docx}.main+xml`))): [string, string][] => [
-  ['[Content_Types].xml', types],
-  ['_rels/.rels', rels('word/document.xml')],
-  ['word/document.xml', '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Worksheet 1</w:t></w:r></w:p></w:body></w:document>'],
-];
-const xlsxParts = (): [string, string][] => [
-  ['[Content_Types].xml', contentTypes(override('/xl/workbook.xml', `${OOXML_MAIN.xlsx}.main+xml`)
-    + override('/xl/worksheets/sheet1.xml', 'application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml'))],
-  ['_rels/.rels', rels('xl/workbook.xml')],
-  ['xl/workbook.xml', '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"/></sheets></workbook>'],
-  ['xl/_rels/workbook.xml.rels', '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'],
-  ['xl/worksheets/sheet1.xml', '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'],
-];
-const pptxParts = (): [string, string][] => [
-  ['[Content_Types].xml', contentTypes(override('/ppt/presentation.xml', `${OOXML_MAIN.pptx}.main+xml`))],
-  ['_rels/.rels', rels('ppt/presentation.xml')],
-  ['ppt/presentation.xml', '<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>'],
-];
-const odfParts = (mimetype: string): [string, string][] => [
-  ['mimetype', mimetype],
-  ['META-INF/manifest.xml', `<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="${mimetype}"/></manifest:manifest>`],
-  ['content.xml', '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>'],
-];
-const odf = (kind: string) => zipOf(odfParts(ODF_MIME + kind), ['mimetype']);
-
-const PDF = '%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n'
-  + 'trailer\n<< /Root 1 0 R >>\n%%EOF\n';
-const pdf = (text = PDF) => Buffer.from(text, 'latin1');
+import { contentTypes, docxParts, odf, ODF_MIME, odfParts, OOXML_MAIN, override, pdf, PDF, pptxParts, rels, xlsxParts, zipOf } from './file-samples.ts';
 
 const judged = (bytes: Buffer) => {
   const type = toFileType(bytes);
