@@ -25,6 +25,8 @@ const ACTIONS = {
   bottom: scrollDown,
   student: joinAsStudent,
   'cancel-reply': () => state.setReply(null),
+  file: () => import('./attach.js').then((attach) => attach.pick()),
+  voice: () => import('./voice.js').then((voice) => voice.record()),
   hand: async () => { // the server's `hand` event redraws the button
     if (!(await emitAck('hand', { up: !state.me.hand }))?.ok) toast('notDone');
   },
@@ -54,8 +56,9 @@ let picked = null; // the message whose actions a tap showed (a phone has no hov
 /** One listener for every message: retry, recall, reply, a quote, a picture, a tap on a bubble. */
 async function onMessageClick(event) {
   const li = event.target.closest('.msg');
-  const hook = event.target.closest('[data-retry], [data-recall], [data-reply], [data-quote], [data-vote], .pic');
-  if (hook?.matches('.pic')) {
+  const hook = event.target.closest('[data-retry], [data-recall], [data-reply], [data-quote], [data-vote], [data-play], .pic');
+  if (hook?.matches('[data-play]')) import('./media-card.js').then((card) => card.toggle(hook));
+  else if (hook?.matches('.pic')) {
     event.preventDefault();
     import('./viewer.js').then((viewer) => viewer.open(hook.href), () => window.open(hook.href, '_blank', 'noopener'));
   } else if (hook?.matches('[data-vote]')) {

@@ -99,6 +99,7 @@ function onOpen() {
 function renderSilenced() {
   for (const el of ui.form.elements) if (!el.matches('[data-action="hand"]')) el.disabled = state.isSilenced; // a muted hand may still go up
   if (!state.isSlowed) waitSlowly(0);
+  $('[data-action="file"]', ui.form).hidden = !state.me.teacher && !state.room.files;
 }
 
 /** Slow mode: Send counts down until the next message may go (the box stays open for writing it). */

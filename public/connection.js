@@ -55,9 +55,9 @@ export function emitTyping(to) {
 
 /** Queues a message (or, with `image`, a picture's bytes) to the active conversation, as a reply if one is
  * being written, with whom it mentions (the group only). */
-export function send(content, image) {
+export function send(content, image, media) {
   const c = state.activeConv;
-  const item = { cid: newCid(), content, to: c.key === GROUP ? undefined : c.name, image, state: 'sending' };
+  const item = { cid: newCid(), content, to: c.key === GROUP ? undefined : c.name, image, media, state: 'sending' };
   if (state.reply && !image) {
     item.reply = state.reply;
     state.setReply(null);
@@ -75,7 +75,8 @@ function pump() {
   const attempt = (inFlight = { item });
   const sending = item.image
     ? import('./pictures.js').then(({ upload }) => upload(item, emitAck, () => inFlight === attempt)).catch(() => null)
-    : emitAck('textmsg', toPayload(item));
+    : item.media ? import('./uploads.js').then((u) => u.sendMedia(item, emitAck, () => inFlight === attempt, store.get(sessionKey()))).catch(() => null)
+      : emitAck('textmsg', toPayload(item));
   sending.then((ack) => {
     if (inFlight !== attempt) return; // the connection dropped meanwhile: sent again after the reconnect
     inFlight = null;

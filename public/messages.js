@@ -7,7 +7,7 @@ import { GROUP, state, toKey } from './state.js';
 
 const ERRORS = [
   'rate_limited', 'not_online', 'too_long', 'empty', 'invalid_message', 'timeout', 'muted', 'bad_image', 'too_large', 'not_found', 'not_allowed',
-  'slow_mode',
+  'slow_mode', 'bad_type', 'disk_full',
 ];
 const RECALL_MS = 2 * 60_000; // as the server allows
 const GROUP_MS = 3 * 60_000; // one person's messages this close together show as one run (one name, one avatar)
@@ -81,6 +81,7 @@ function renderMessage(m, isOwn) {
   li.dataset.from = toKey(m.name);
   li.dataset.ts = String(m.ts);
   if (m.poll) import('./poll-card.js').then((polls) => polls.fillPoll(li, m), () => {});
+  if (m.file || m.voice) import('./media-card.js').then((card) => card.fill(li, m), () => {});
   if (/^(\/images\/|blob:)/.test(m.image)) { // a thumbnail, opening the full size in a new tab
     const link = text.appendChild(clone('tpl-pic'));
     link.href = link.firstChild.src = m.image;
@@ -122,9 +123,11 @@ function tell(c, key, name) {
 /** Our own message as written, before the server has it: `item` gets its element (and a progress bar for a picture). */
 export function showOwn(item, c) {
   const url = item.image && URL.createObjectURL(item.image);
-  const { content, reply, mentions, mentionsAll } = item;
-  item.el = renderMessage({ name: state.me.name, avatar: state.me.avatar, content, image: url, ts: Date.now(), reply, mentions, mentionsAll }, true);
-  if (item.image) item.progress = $('[data-text]', item.el).appendChild(document.createElement('progress'));
+  const { content, reply, mentions, mentionsAll, media } = item;
+  const own = { name: state.me.name, avatar: state.me.avatar, content, image: url, ts: Date.now(), reply, mentions, mentionsAll };
+  if (media) own[media.kind] = media.kind === 'file' ? { name: media.blob.name, size: media.blob.size } : { duration: media.duration };
+  item.el = renderMessage(own, true);
+  if (item.image || media) item.progress = $('[data-text]', item.el).appendChild(document.createElement('progress'));
   item.el.dataset.cid = item.cid;
   showOwnState(item);
   appendMessage(c, item.el, true);

@@ -3,8 +3,10 @@
 // a link (`link`, to `href` or back to the login page) or a button (`action`, a data-action of chat.js).
 // connection.js shows the screen at once and loads this module to fill it: few pages ever need it.
 import { roomParams } from './i18n.js';
-import { $, setText } from './dom.js';
+import { $, loadStyle, setText } from './dom.js';
 import { state } from './state.js';
+
+loadStyle('screens.css');
 
 const SCREENS = {
   invalid_name: { link: 'backToLogin' }, // the server's sentence says what is wrong with the name

@@ -10,9 +10,39 @@ import { closeMenu, openMenu } from './teacher-menu.js';
 
 loadStyle('teacher.css');
 
+const BAR = [['quiet', 'quiet'], ['lock', 'lockRoom'], ['files', 'studentFiles'], ['newPoll', 'newPoll'], ['pin', 'pin'], ['clear', 'clear'], ['transcript', 'transcript']];
+const TOGGLES = ['quiet', 'lock', 'files'];
+
+/** The teacher bar, made here: only the teacher has it, so every student's first load is without it. */
+function makeBar() {
+  const bar = element('div', { className: 'teacher-bar', hidden: true });
+  Object.assign(bar.dataset, { teacherBar: '', i18nLabel: 'teacher' });
+  bar.setAttribute('role', 'group');
+  bar.setAttribute('aria-label', t('teacher'));
+  for (const [action, key] of BAR) {
+    const button = element('button', { type: 'button' }, key);
+    button.dataset.teacher = action;
+    if (TOGGLES.includes(action)) button.setAttribute('aria-pressed', 'false');
+    bar.append(button);
+  }
+  const select = element('select');
+  select.dataset.teacherSlow = '';
+  for (const seconds of [0, 10, 30, 60]) {
+    const option = element('option', { value: String(seconds) });
+    setText(option, seconds ? 'slowEvery' : 'slowOff', seconds ? { seconds: String(seconds) } : {});
+    select.append(option);
+  }
+  const slow = element('label', { className: 'slow-mode' });
+  slow.append(element('span', {}, 'slowMode'), ' ', select);
+  bar.append(slow);
+  translate(bar);
+  $('header').after(bar);
+  return bar;
+}
+
 const ui = {
   hands: $('[data-hands]'), waitlist: $('[data-waitlist]'),
-  bar: $('[data-teacher-bar]'), unpin: $('[data-teacher="unpin"]'), tools: $('[data-tools]'),
+  bar: makeBar(), unpin: $('[data-teacher="unpin"]'), tools: $('[data-tools]'),
   kickedHead: $('[data-kicked-head]'), kicked: $('[data-list="kicked"]'), slow: $('[data-teacher-slow]'),
 };
 
@@ -122,7 +152,7 @@ function render() {
   document.body.classList.toggle('is-teacher', isTeacher);
   const { room } = state;
   ui.slow.value = String(room.slow ?? 0);
-  for (const [button, isOn, on, off] of [[$('[data-teacher$="quiet"]', ui.bar), room.quiet, 'quiet', 'unquiet'], [$('[data-teacher$="lock"]', ui.bar), room.locked, 'lock', 'unlock']]) {
+  for (const [button, isOn, on, off] of [[$('[data-teacher$="quiet"]', ui.bar), room.quiet, 'quiet', 'unquiet'], [$('[data-teacher$="lock"]', ui.bar), room.locked, 'lock', 'unlock'], [$('[data-teacher$="files"]', ui.bar), room.files, 'files', 'nofiles']]) {
     button.setAttribute('aria-pressed', String(!!isOn));
     button.dataset.teacher = isOn ? off : on;
   }
