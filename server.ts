@@ -20,7 +20,7 @@ import { joinPage, lanAddresses, lanUrls, type SecureAddresses } from './chat/jo
 import type { Certificates } from './chat/certificates.ts';
 import { createFileStore } from './chat/file-store.ts';
 import { joinCluster } from './chat/cluster.ts';
-import { DEFAULT_RATE, toHttpsPort, toRateLimit, toRedisAdapter, toTrustProxy } from './chat/settings.ts';
+import { DEFAULT_RATE, toHttpsPort, toMegabytes, toRateLimit, toRedisAdapter, toTrustProxy } from './chat/settings.ts';
 import { ROOM_RATE, type Rate } from './chat/rules.ts';
 import { School, type KeyRole } from './chat/school.ts';
 import { LIMITS, type ChatSocket, type Limits, type Room } from './chat/room.ts';
@@ -511,6 +511,10 @@ async function main() {
     publicUrl: env.PUBLIC_URL || undefined,
     redisAdapter: toRedisAdapter(env.REDIS_ADAPTER),
     httpsPort: toHttpsPort(env.HTTPS_PORT),
+    limits: {
+      roomPictureBytes: toMegabytes(env.ROOM_FILES_MB, 'ROOM_FILES_MB', LIMITS.roomPictureBytes),
+      totalPictureBytes: toMegabytes(env.FILES_MB, 'FILES_MB', LIMITS.totalPictureBytes),
+    },
   });
   const { port, httpsPort } = await chat.listen(Number(env.PORT ?? 3000), env.HOST || '0.0.0.0');
   const students = env.PUBLIC_URL ? [env.PUBLIC_URL] : lanUrls(port, { withLocalhost: false });

@@ -5,7 +5,8 @@ import type { Conversations, Entry } from './conversations.ts';
 
 /** The start of the original on one line: what the reply shows of it. */
 export function toQuote(original: Entry): Quote {
-  const { id, name, content, image } = original.msg;
+  const { id, name, image, file, voice } = original.msg;
+  const content = file ? `📄 ${file.name}` : voice ? '🎤' : original.msg.content; // what a file or a voice message says of itself
   const line = [...content.replace(/\s+/gu, ' ')];
   const quote: Quote = { id, name, content: line.length > QUOTE_MAX ? `${line.slice(0, QUOTE_MAX - 1).join('')}…` : line.join('') };
   if (image) quote.image = true;

@@ -15,8 +15,8 @@ export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Inte
 export interface Limits {
   maxSessions: number; // sessions kept per room, online or not
   uploadIdleMs: number; // an unfinished picture with no chunk for this long is dropped
-  roomPictureBytes: number; // pictures kept per room on disk, oldest dropped first
-  totalPictureBytes: number; // and for the whole server
+  roomPictureBytes: number; // pictures, voice messages and files kept per room (ROOM_FILES_MB), oldest dropped first
+  totalPictureBytes: number; // and for the whole server (FILES_MB)
   leaveGraceMs: number; // someone whose last tab closed is told gone only after this long away
 }
 export const LIMITS: Limits = {

@@ -27,6 +27,9 @@ const RECENT_MS = 15 * 60_000; // a session with conversations seen this recentl
 const CATCHUP_OVERLAP_MS = 3000; // in a cluster: see Conversations
 const PICTURE_GRACE_MS = 60_000; // in a cluster: a picture this young may be another node's upload on its way
 
+/** A message in the terminal: its words, or what it carries. */
+const toLine = (m: TextMsg) => (m.image ? '[picture]' : m.file ? `[file ${m.file.name}]` : m.voice ? '[voice message]' : m.content);
+
 export class Room {
   readonly people: People;
   readonly convs: Conversations;
@@ -405,7 +408,7 @@ export class Room {
     const entry = this.visibleTo(teacher, id);
     if (!entry) return false;
     this.takeBack(entry, { id, name: entry.msg.name, byTeacher: true });
-    this.say(`${teacher.name} deleted a message of ${entry.msg.name}: ${entry.msg.image ? '[picture]' : entry.msg.content}`);
+    this.say(`${teacher.name} deleted a message of ${entry.msg.name}: ${toLine(entry.msg)}`);
     return true;
   }
 

@@ -23,6 +23,13 @@ export function toHttpsPort(raw: string | undefined): number | undefined {
   throw new Error(`HTTPS_PORT must be a port number (3443, say), not ${raw}`);
 }
 
+/** A disk budget in MB (ROOM_FILES_MB, FILES_MB): bytes, or the default when unset. */
+export function toMegabytes(raw: string | undefined, name: string, fallback: number): number {
+  if (!raw) return fallback;
+  if (/^\d{1,7}$/.test(raw) && Number(raw) >= 1) return Number(raw) * 2 ** 20;
+  throw new Error(`${name} must be a whole number of megabytes (200, say), not ${raw}`);
+}
+
 export function toRateLimit(raw: string | undefined): Rate | false {
   if (raw === undefined || raw === '') return DEFAULT_RATE;
   if (raw === 'off' || raw === '0') return false;

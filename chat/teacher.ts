@@ -184,6 +184,6 @@ export function toMarkdown(title: string, day: string, messages: TextMsg[]): str
   const quote = ({ reply: q }: TextMsg) => (!q ? '' : 'gone' in q ? '(replying to a recalled message) ' : `(replying to ${q.name}: “${q.image ? 'picture' : q.content}”) `);
   const poll = ({ poll: p }: TextMsg) => (!p ? '' : ` (poll${p.closed ? ', closed' : ''}: ${p.options.map((o, i) => `${o} ${p.counts?.[i] ?? 0}`).join(' · ')})`);
   const line = (m: TextMsg) =>
-    `- ${new Date(m.ts).toLocaleString()} **${m.name}**${m.teacher ? ' (teacher)' : ''}: ${quote(m)}${m.image ? `[picture](${m.image})` : m.content}${poll(m)}`;
+    `- ${new Date(m.ts).toLocaleString()} **${m.name}**${m.teacher ? ' (teacher)' : ''}: ${quote(m)}${m.image ? `[picture](${m.image})` : m.file ? `[${m.file.name}](${m.file.url})` : m.voice ? `[voice message, ${Math.round(m.voice.duration / 1000)} s](${m.voice.url})` : m.content}${poll(m)}`;
   return `# ${title}: chat transcript, ${day}\n\n${messages.map(line).join('\n')}\n`;
 }

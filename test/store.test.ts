@@ -49,7 +49,7 @@ function each(test: Test, name: string, body: Body) {
 }
 
 const toMeta = (id: string, title = id.toUpperCase()): RoomMeta => ({
-  id, title, teacherKey: `key-of-${id}`, createdAt: 1_700_000_000_000, quiet: false, pinned: null, muted: {}, kicked: {}, kickedSessions: [], mutedUntil: {}, slow: 0, locked: false,
+  id, title, teacherKey: `key-of-${id}`, createdAt: 1_700_000_000_000, quiet: false, pinned: null, muted: {}, kicked: {}, kickedSessions: [], mutedUntil: {}, slow: 0, locked: false, files: false,
 });
 const toRecord = (n: number): LogRecord => ({ id: `m${n}`, name: 'Ann', avatar: 'a1', content: `message ${n}`, ts: 1_700_000_000_000 + n, from: 's-ann' });
 const idsOf = (records: LogRecord[]) => records.map((r) => r.id);
