@@ -6,6 +6,8 @@ import type { TextMsg } from '../chat/contract.ts';
 import { CLUSTER_KEY, withCluster, type TestCluster } from './cluster-helpers.ts';
 import { collect, fixture, refused, say, sendImage, sleep, waitFor, welcomed, type Client } from './helpers.ts';
 import { hasRedisServer } from './redis-helpers.ts';
+import { randomBytes } from 'node:crypto';
+import { pdf } from './file-samples.ts';
 import { disconnected, sendText, waitUntil } from './stress-helpers.ts';
 
 const isRedis = hasRedisServer();
@@ -205,6 +207,35 @@ onRedis(Shared)('"seen by" across nodes: students read on two nodes, the teacher
   const counted = waitFor(teacher, 'seen', (f) => f.items.some((i) => i.id === announcement.id && i.n === 1 && i.of === 2), 8000);
   assert.equal(await read(kim, { id: announcement.id }), { ok: true });
   await counted;
+});
+
+onRedis(Shared)('a file uploaded to one node (its chunks there) is sent there and downloaded from every node; a voice message too', async () => {
+  const room = fresh('files-');
+  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Files test' }) });
+  const teacherKey = (made.body as { teacherKey: string }).teacherKey;
+  const teacher = await join(cluster, 0, { name: fresh('Teacher'), room, teacherKey });
+  const sam = await join(cluster, 1, { name: fresh('Sam'), room });
+  const put = async (bytes: Buffer, kind: string) => {
+    const id = randomBytes(16).toString('base64url').slice(0, 21);
+    const res = await fetch(`${cluster.nodes[0].url}/api/uploads/${room}/${id}?kind=${kind}`, {
+      method: 'PUT', body: new Uint8Array(bytes), headers: { 'x-chat-session': sessionOf(teacher), 'content-range': `bytes 0-${bytes.length - 1}/${bytes.length}` },
+    });
+    assert.is(res.status, 201, await res.text());
+    return id;
+  };
+  const worksheet = pdf();
+  const heard = waitFor(sam, 'textmsg', (m) => !!m.file, 5000);
+  assert.ok((await sendText(teacher, { content: '', upload: await put(worksheet, 'file'), name: 'sheet.pdf' } as never, 5000) as { ok: boolean }).ok);
+  const { file } = await heard;
+  for (const node of cluster.nodes) {
+    const res = await fetch(node.url + file!.url);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(worksheet), `${node.url}: the same bytes`);
+  }
+  const ogg = Buffer.concat([Buffer.from('OggS'), randomBytes(300)]);
+  const voiced = waitFor(sam, 'textmsg', (m) => !!m.voice, 5000);
+  assert.ok((await sendText(teacher, { content: '', upload: await put(ogg, 'voice'), duration: 2000 } as never, 5000) as { ok: boolean }).ok);
+  const { voice } = await voiced;
+  assert.ok(Buffer.from(await (await fetch(cluster.nodes[2].url + voice!.url)).arrayBuffer()).equals(ogg));
 });
 
 onRedis(Shared)('the waiting room across nodes: a page waiting on one node is let in by the teacher on another; one moves node and is refused', async () => {
