@@ -1,7 +1,7 @@
 // The cluster in `npm run bench`: the one-room fan-out load with the receivers spread over three nodes on
 // one Redis, next to the embedded server in the same round; with each official adapter, to choose between them.
-import { openRig, quietStep, step, type Patience, type Step } from './driver.ts';
-import type { Config, Layout } from './report.ts';
+import { measureCases, openRig, type Patience, type Step } from './driver.ts';
+import { median, type Config, type Layout } from './report.ts';
 import { startCluster, type Adapter } from './servers.ts';
 
 export const CLUSTER_TARGETS = { p99: 3, cpuUs: 2 }; // at most this many times the embedded server's
@@ -11,28 +11,9 @@ const LABELS: Record<Case, string> = { embedded: 'ours, embedded', streams: '3 n
 export type ClusterRound = Record<Case, Step>;
 
 /** One round: the three cases one right after another (in turn reversed), each on a fresh warm rig. */
-export async function measureCluster(c: Config, l: Layout, p: Patience, round: number, log: (line: string) => void): Promise<ClusterRound> {
-  const result = {} as ClusterRound;
-  for (const key of round % 2 ? [...CASES].reverse() : CASES) {
-    log(`[round ${round + 1}] cluster bench: ${LABELS[key]}, ${c.receivers} receivers, ${l.senders} senders, ${l.rate} msg/s, one room`);
-    const rig = await openRig('ours', c.receivers, l.senders, 1, key === 'embedded' ? undefined : () => startCluster(key));
-    try {
-      await step(rig, l.rate, c.warmupS); // warm-up, not counted
-      const s = await quietStep(rig, l.rate, c.measureS, p);
-      log(`  ${s.cpuUsPerDelivery.toFixed(2)} µs CPU per delivery (nodes + Redis), p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, delivered ${s.deliveredRatio.toFixed(4)}, others ${Math.round(s.othersPct)}%`);
-      result[key] = s;
-    } finally {
-      rig.close();
-    }
-  }
-  return result;
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
+export const measureCluster = (c: Config, l: Layout, p: Patience, round: number, log: (line: string) => void): Promise<ClusterRound> =>
+  measureCases(CASES, (key) => `cluster bench: ${LABELS[key]} (CPU: nodes + Redis)`,
+    (key) => openRig('ours', c.receivers, l.senders, 1, key === 'embedded' ? undefined : () => startCluster(key)), c, l, p, round, log);
 
 /** The table: medians over rounds, and each adapter's ratio to the embedded server (median of per-round ratios). */
 export function toClusterMarkdown(rounds: ClusterRound[], c: Config, l: Layout) {

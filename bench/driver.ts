@@ -151,6 +151,28 @@ const isQuiet = (m: { othersPct: number }) => m.othersPct < QUIET_PCT;
 const pidsOf = (rig: Rig) => [...rig.server.pids, rig.rx.pid, rig.tx.pid];
 const drain = (rig: Rig) => rig.rx.call('waitCount', { target: Infinity, idleMs: 300, timeoutMs: DRAIN_MAX_MS });
 
+/** One round of side-by-side cases (cluster, "seen by"): each on a fresh rig warmed up at the layout's rate, one
+ * right after another, in reverse order every other round. */
+export async function measureCases<K extends string>(
+  cases: K[], label: (key: K) => string, open: (key: K) => Promise<Rig>, c: { warmupS: number; measureS: number; receivers: number },
+  l: { senders: number; rate: number }, p: Patience, round: number, log: (line: string) => void,
+): Promise<Record<K, Step>> {
+  const result = {} as Record<K, Step>;
+  for (const key of round % 2 ? [...cases].reverse() : cases) {
+    log(`[round ${round + 1}] ${label(key)}, ${c.receivers} receivers, ${l.senders} senders, ${l.rate} msg/s, one room`);
+    const rig = await open(key);
+    try {
+      await step(rig, l.rate, c.warmupS); // warm-up, not counted
+      const s = await quietStep(rig, l.rate, c.measureS, p);
+      log(`  ${s.cpuUsPerDelivery.toFixed(2)} µs CPU per delivery, p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, delivered ${s.deliveredRatio.toFixed(4)}, others ${Math.round(s.othersPct)}%`);
+      result[key] = s;
+    } finally {
+      rig.close();
+    }
+  }
+  return result;
+}
+
 /** A step taken in a quiet moment, measured again while the machine was busy: the least disturbed one. */
 export async function quietStep(rig: Rig, rate: number, seconds: number, p: Patience): Promise<Step & { tries: number }> {
   let best: Step | null = null;

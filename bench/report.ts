@@ -43,7 +43,7 @@ export function toFigures({ main, ramp, storm }: ServerRound): Figures {
   };
 }
 
-const median = (values: number[]) => {
+export const median = (values: number[]) => {
   const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return !sorted.length ? NaN : sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;

@@ -2,8 +2,8 @@
 // the page does (the last line of the teacher, once it held a second or every 5 s while lines keep coming) and every
 // sender a teacher (the worst case: each line counts), so the server keeps the positions, stores them and pushes the
 // counts. Next to ours without readers and bare Socket.IO, in the same round.
-import { openRig, quietStep, step, type Patience, type Step } from './driver.ts';
-import { ROWS, type Config, type Layout } from './report.ts';
+import { measureCases, openRig, type Patience, type Step } from './driver.ts';
+import { median, ROWS, type Config, type Layout } from './report.ts';
 import { ADMIN_KEY } from './servers.ts';
 
 const TARGET = ROWS.find((row) => row.key === 'cpuUs')!.target!; // the existing target against bare Socket.IO
@@ -13,29 +13,9 @@ const LABELS: Record<Case, string> = { bare: 'bare Socket.IO', ours: 'ours, nobo
 export type SeenRound = Record<Case, Step>;
 
 /** One round: the three cases one right after another (in turn reversed), each on a fresh warm rig. */
-export async function measureSeen(c: Config, l: Layout, p: Patience, round: number, log: (line: string) => void): Promise<SeenRound> {
-  const result = {} as SeenRound;
-  for (const key of round % 2 ? [...CASES].reverse() : CASES) {
-    log(`[round ${round + 1}] seen-by bench: ${LABELS[key]}, ${c.receivers} receivers, ${l.senders} senders, ${l.rate} msg/s, one room`);
-    const extra = key === 'reading' ? { reads: true, teacherKey: ADMIN_KEY } : {};
-    const rig = await openRig(key === 'bare' ? 'bare' : 'ours', c.receivers, l.senders, 1, undefined, extra);
-    try {
-      await step(rig, l.rate, c.warmupS); // warm-up, not counted
-      const s = await quietStep(rig, l.rate, c.measureS, p);
-      log(`  ${s.cpuUsPerDelivery.toFixed(2)} µs CPU per delivery, p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, delivered ${s.deliveredRatio.toFixed(4)}, others ${Math.round(s.othersPct)}%`);
-      result[key] = s;
-    } finally {
-      rig.close();
-    }
-  }
-  return result;
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
+export const measureSeen = (c: Config, l: Layout, p: Patience, round: number, log: (line: string) => void): Promise<SeenRound> =>
+  measureCases(CASES, (key) => `seen-by bench: ${LABELS[key]}`, (key) => openRig(key === 'bare' ? 'bare' : 'ours', c.receivers, l.senders, 1, undefined,
+    key === 'reading' ? { reads: true, teacherKey: ADMIN_KEY } : {}), c, l, p, round, log);
 
 /** The table: medians over rounds, and the ratios (medians of per-round ratios). */
 export function toSeenMarkdown(rounds: SeenRound[], c: Config, l: Layout) {
