@@ -38,7 +38,6 @@ const MAX_BODY = '16kb';
 const MAX_PUSH_TO = 500;
 const EMPTY_HANDSHAKE = Object.freeze({ headers: {}, time: '', address: '', xdomain: false, secure: false, issued: 0, url: '', query: {}, auth: {} });
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
-const IMAGE_TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp' };
 
 export interface ChatOptions {
   dataDir?: string;
@@ -220,20 +219,23 @@ export function createChatServer(options: ChatOptions = {}) {
   /** Pictures are only ever shown as pictures: never run, never sniffed, never framed. */
   async function onPicture(req: Req, res: Res) {
     const file = String(req.params.file);
-    const bytes = await store.readPicture(String(req.params.room), file);
+    const type = MIME_BY_EXT[file.split('.').pop()!];
+    sendStored(res, type?.startsWith('image/') ? await store.readPicture(String(req.params.room), file) : null, type);
+  }
+
+  /** A stored file as what it was judged to be: never run, never sniffed, never framed; a 404 if it is gone. */
+  function sendStored(res: Res, bytes: Buffer | null, type: string, downloadAs?: string) {
     if (!bytes) return res.status(404).type('text/plain').send('Not found');
     res.set({ 'Content-Security-Policy': "default-src 'none'; sandbox", 'Cache-Control': 'private, max-age=86400' });
-    res.type(IMAGE_TYPES[file.split('.').pop()!]).send(bytes);
+    if (downloadAs) res.attachment(downloadAs);
+    res.type(type).send(bytes);
   }
 
   /** A voice message, played in the page: never run, never sniffed, never framed. */
   async function onMedia(req: Req, res: Res) {
     const file = String(req.params.file);
     const type = MIME_BY_EXT[file.split('.').pop()!];
-    const bytes = type?.startsWith('audio/') ? await store.readPicture(String(req.params.room), file) : null;
-    if (!bytes) return res.status(404).type('text/plain').send('Not found');
-    res.set({ 'Content-Security-Policy': "default-src 'none'; sandbox", 'Cache-Control': 'private, max-age=86400' });
-    res.type(type).send(bytes);
+    sendStored(res, type?.startsWith('audio/') ? await store.readPicture(String(req.params.room), file) : null, type);
   }
 
   /** A shared file, only ever as a download under its name made safe; its URL is all the access there is (a
@@ -242,9 +244,7 @@ export function createChatServer(options: ChatOptions = {}) {
     const file = String(req.params.file);
     const type = MIME_BY_EXT[file.split('.').pop()!];
     const bytes = type ? await store.readPicture(String(req.params.room), file) : null;
-    if (!bytes) return res.status(404).type('text/plain').send('Not found');
-    res.set({ 'Content-Security-Policy': "default-src 'none'; sandbox", 'Cache-Control': 'private, max-age=86400' });
-    res.attachment(toFileName(String(req.params.name), file.split('.').pop()!)).type(type).send(bytes);
+    sendStored(res, bytes, type, toFileName(String(req.params.name), file.split('.').pop()!));
   }
 
   /** Who uploads: the session named by X-Chat-Session, in the room of the path; a 404 for anyone else. */
