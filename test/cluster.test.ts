@@ -35,6 +35,13 @@ async function api(c: TestCluster, i: number, path: string, init: RequestInit = 
   return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text() };
 }
 
+/** A room made on node 0 over the admin API: its teacher key. */
+async function makeRoom(room: string, title: string): Promise<string> {
+  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title }) });
+  assert.is(made.status, 201);
+  return (made.body as { teacherKey: string }).teacherKey;
+}
+
 // --- one cluster for the tests that leave it as they found it
 
 const Shared = suite('cluster: three nodes on one Redis');
@@ -170,8 +177,7 @@ onRedis(Shared)('a message recalled on one node is gone on every node: told to a
 
 onRedis(Shared)('a hand raised on one node is in the teacher\'s queue on another; lowered there, the student is told', async () => {
   const room = fresh('hands-');
-  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Hands test' }) });
-  const teacherKey = (made.body as { teacherKey: string }).teacherKey;
+  const teacherKey = await makeRoom(room, 'Hands test');
   const teacher = await join(cluster, 0, { name: fresh('Teacher'), room, teacherKey });
   const sam = fresh('Sam');
   const student = await join(cluster, 1, { name: sam, room });
@@ -187,8 +193,7 @@ onRedis(Shared)('a hand raised on one node is in the teacher\'s queue on another
 
 onRedis(Shared)('"seen by" across nodes: students read on two nodes, the teacher on a third sees the counts; an announcement made on any node counts', async () => {
   const room = fresh('seen-');
-  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Seen test' }) });
-  const teacherKey = (made.body as { teacherKey: string }).teacherKey;
+  const teacherKey = await makeRoom(room, 'Seen test');
   const teacher = await join(cluster, 2, { name: fresh('Teacher'), room, teacherKey });
   const [sam, kim] = await Promise.all([join(cluster, 0, { name: fresh('Sam'), room }), join(cluster, 1, { name: fresh('Kim'), room })]);
   const read = (c: Client, payload: unknown) => new Promise((resolve) => (c.emit as Function).call(c, 'read', payload, resolve));
@@ -211,8 +216,7 @@ onRedis(Shared)('"seen by" across nodes: students read on two nodes, the teacher
 
 onRedis(Shared)('a file uploaded to one node (its chunks there) is sent there and downloaded from every node; a voice message too', async () => {
   const room = fresh('files-');
-  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Files test' }) });
-  const teacherKey = (made.body as { teacherKey: string }).teacherKey;
+  const teacherKey = await makeRoom(room, 'Files test');
   const teacher = await join(cluster, 0, { name: fresh('Teacher'), room, teacherKey });
   const sam = await join(cluster, 1, { name: fresh('Sam'), room });
   const put = async (bytes: Buffer, kind: string) => {
@@ -240,8 +244,7 @@ onRedis(Shared)('a file uploaded to one node (its chunks there) is sent there an
 
 onRedis(Shared)('the waiting room across nodes: a page waiting on one node is let in by the teacher on another; one moves node and is refused', async () => {
   const room = fresh('wait-');
-  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Waiting test' }) });
-  const teacherKey = (made.body as { teacherKey: string }).teacherKey;
+  const teacherKey = await makeRoom(room, 'Waiting test');
   const teacher = await join(cluster, 0, { name: fresh('Teacher'), room, teacherKey });
   assert.equal(await actAs(teacher, 'lock'), { ok: true });
   await sleep(300); // every node has the rule
@@ -272,8 +275,7 @@ onRedis(Shared)('the waiting room across nodes: a page waiting on one node is le
 
 onRedis(Shared)('a poll across nodes: votes on two nodes reach the teacher\'s counts on a third; the results reach everyone', async () => {
   const room = fresh('poll-');
-  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Poll test' }) });
-  const teacherKey = (made.body as { teacherKey: string }).teacherKey;
+  const teacherKey = await makeRoom(room, 'Poll test');
   const teacher = await join(cluster, 0, { name: fresh('Teacher'), room, teacherKey });
   const sam = await join(cluster, 1, { name: fresh('Sam'), room });
   const kim = await join(cluster, 2, { name: fresh('Kim'), room });
@@ -294,8 +296,7 @@ onRedis(Shared)('a poll across nodes: votes on two nodes reach the teacher\'s co
 
 onRedis(Shared)('teacher actions on one node hold on all: mute, quiet, pin; a removal closes tabs on every node', async () => {
   const room = fresh('rules-');
-  const made = await api(cluster, 0, '/api/rooms', { method: 'POST', body: JSON.stringify({ id: room, title: 'Rules test' }) });
-  const teacherKey = (made.body as { teacherKey: string }).teacherKey;
+  const teacherKey = await makeRoom(room, 'Rules test');
   const [sam, tom] = [fresh('Sam'), fresh('Tom')];
   const teacher = await join(cluster, 0, { name: fresh('Teacher'), room, teacherKey });
   const s1 = await join(cluster, 1, { name: sam, room });
