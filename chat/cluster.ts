@@ -12,7 +12,8 @@ import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
 import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
-import { createRedisStore, EVENTS, EVENTS_KEEP, toKeys, type RedisStore } from './redis-store.ts';
+import { createRedisStore, type RedisStore } from './redis-store.ts';
+import { EVENTS, EVENTS_KEEP, toKeys } from './redis-keys.ts';
 import { toLogRecord, toRoomMeta, type LogRecord, type ReadChange, type RoomMeta } from './store.ts';
 import { isAfter } from './stream-ids.ts';
 

@@ -4,7 +4,7 @@ import type { Server as HttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chromium, type Browser, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import { startServer, type TestServer } from './helpers.ts';
 import type { ChatOptions } from '../server.ts';
 
@@ -39,13 +39,15 @@ export interface Chat {
 }
 interface JoinOptions extends BrowserContextOptions { avatar?: string; isWelcomed?: boolean }
 
-/** Runs `test` against a fresh server and browser, closes both, then checks no page threw. */
+/** Runs `test` against a fresh server, in fresh browser contexts; closes both, then checks no page threw. */
 export async function withChat(options: ChatOptions, test: (chat: Chat) => Promise<void>) {
   const server = await startServer({ rateLimit: false, ...options });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await borrowBrowser();
+  const contexts: BrowserContext[] = [];
   const errors: string[] = [];
   const newPage = async (contextOptions: BrowserContextOptions = {}) => {
     const context = await browser.newContext({ ...LAPTOP, locale: 'en-US', ...contextOptions });
+    contexts.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT_MS);
     page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
@@ -63,10 +65,33 @@ export async function withChat(options: ChatOptions, test: (chat: Chat) => Promi
   try {
     await within(TEST_MS, 'the test', test({ server, browser, join, newPage, errors }));
   } finally {
-    await within(CLOSE_MS, 'closing the browser', browser.close())
-      .finally(() => within(CLOSE_MS, 'closing the server', server.close()));
+    await within(CLOSE_MS, 'closing the pages', Promise.all(contexts.map((c) => c.close())))
+      .catch((err) => { shared?.browser.then((b) => b.close()); shared = null; throw err; }) // a stuck browser is not lent again
+      .finally(() => { returnBrowser(); return within(CLOSE_MS, 'closing the server', server.close()); });
   }
   assert.equal(errors, [], 'no uncaught errors in the pages');
+}
+
+// One Chromium for a run of browser tests (each test has its own contexts: nothing is shared but the process);
+// it closes itself once no test has used it for a moment, so the run still ends by itself.
+let shared: { browser: Promise<Browser>; idle?: NodeJS.Timeout } | null = null;
+const IDLE_MS = 1000;
+
+async function borrowBrowser(): Promise<Browser> {
+  clearTimeout(shared?.idle);
+  const browser = await shared?.browser.catch(() => null);
+  if (browser?.isConnected()) return browser;
+  shared = { browser: chromium.launch({ executablePath: CHROMIUM, args: ARGS }) };
+  return shared.browser;
+}
+
+function returnBrowser() {
+  const lent = shared;
+  if (!lent) return;
+  lent.idle = setTimeout(() => {
+    if (shared === lent) shared = null;
+    lent.browser.then((b) => b.close(), () => {});
+  }, IDLE_MS);
 }
 
 /** `promise`, or a rejection naming `what` after `ms`. */

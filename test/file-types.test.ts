@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAX_FILE, toFileType } from '../chat/file-types.ts';
 import { fixture } from './helpers.ts';
-import { contentTypes, docxParts, odf, ODF_MIME, odfParts, OOXML_MAIN, override, pdf, PDF, pptxParts, rels, xlsxParts, zipOf } from './file-samples.ts';
+import { contentTypes, docxParts, odf, ODF_MIME, odfParts, OOXML_MAIN, override, pdf, PDF, pptxParts, xlsxParts, zipOf } from './file-samples.ts';
 
 const judged = (bytes: Buffer) => {
   const type = toFileType(bytes);
