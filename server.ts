@@ -15,7 +15,7 @@ import {
 } from './chat/contract.ts';
 import { HANDLERS } from './chat/events.ts';
 import { compressedStatic } from './chat/static-files.ts';
-import { announce, toMarkdown } from './chat/teacher.ts';
+import { announce, toMarkdown, transcriptOf } from './chat/teacher.ts';
 import { joinPage, lanAddresses, lanUrls, type SecureAddresses } from './chat/join-page.ts';
 import type { Certificates } from './chat/certificates.ts';
 import { createFileStore } from './chat/file-store.ts';
@@ -90,9 +90,9 @@ export function createChatServer(options: ChatOptions = {}) {
   app.use(readersStrings);
   app.use(compressedStatic(PUBLIC_DIR));
   app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
-  app.get('/images/:room/:file', onPicture);
-  app.get('/media/:room/:file', onMedia);
-  app.get('/files/:room/:file/:name', onSharedFile);
+  app.get('/images/:room/:file', serveStored('image/'));
+  app.get('/media/:room/:file', serveStored('audio/'));
+  app.get('/files/:room/:file/:name', serveStored());
   app.get('/api/uploads/:room/:upload', onUploadStatus);
   app.put('/api/uploads/:room/:upload', express.raw({ type: () => true, limit: MAX_CHUNK }), onUploadChunk);
   app.get('/api/rooms/:id', (req, res) => {
@@ -209,42 +209,27 @@ export function createChatServer(options: ChatOptions = {}) {
     if (!room) return;
     const format = req.query.format ?? 'md';
     if (format !== 'md' && format !== 'json') return res.status(400).json({ error: '"format" must be md or json.' });
-    const messages = room.transcript();
+    const messages = transcriptOf(room);
     const day = new Date().toLocaleDateString('sv'); // YYYY-MM-DD in local time, like the lines
     res.attachment(`transcript-${room.id}-${day}.${format}`);
     if (format === 'json') return res.json(messages);
     res.type('text/markdown').send(toMarkdown(room.meta.title, day, messages));
   }
 
-  /** Pictures are only ever shown as pictures: never run, never sniffed, never framed. */
-  async function onPicture(req: Req, res: Res) {
-    const file = String(req.params.file);
-    const type = MIME_BY_EXT[file.split('.').pop()!];
-    sendStored(res, type?.startsWith('image/') ? await store.readPicture(String(req.params.room), file) : null, type);
-  }
-
-  /** A stored file as what it was judged to be: never run, never sniffed, never framed; a 404 if it is gone. */
-  function sendStored(res: Res, bytes: Buffer | null, type: string, downloadAs?: string) {
-    if (!bytes) return res.status(404).type('text/plain').send('Not found');
-    res.set({ 'Content-Security-Policy': "default-src 'none'; sandbox", 'Cache-Control': 'private, max-age=86400' });
-    if (downloadAs) res.attachment(downloadAs);
-    res.type(type).send(bytes);
-  }
-
-  /** A voice message, played in the page: never run, never sniffed, never framed. */
-  async function onMedia(req: Req, res: Res) {
-    const file = String(req.params.file);
-    const type = MIME_BY_EXT[file.split('.').pop()!];
-    sendStored(res, type?.startsWith('audio/') ? await store.readPicture(String(req.params.room), file) : null, type);
-  }
-
-  /** A shared file, only ever as a download under its name made safe; its URL is all the access there is (a
-   * private one is only ever sent to its two people). */
-  async function onSharedFile(req: Req, res: Res) {
-    const file = String(req.params.file);
-    const type = MIME_BY_EXT[file.split('.').pop()!];
-    const bytes = type ? await store.readPicture(String(req.params.room), file) : null;
-    sendStored(res, bytes, type, toFileName(String(req.params.name), file.split('.').pop()!));
+  /** Stored files as what they were judged to be, never run, never sniffed, never framed; a 404 once gone.
+   * `only`: a route for pictures or for voice serves nothing else. Without it, a shared file: only ever a download
+   * under its name made safe; its URL is all the access there is (a private one is only ever sent to its two people). */
+  function serveStored(only?: 'image/' | 'audio/') {
+    return async (req: Req, res: Res) => {
+      const file = String(req.params.file);
+      const ext = file.split('.').pop()!;
+      const type = MIME_BY_EXT[ext];
+      const bytes = type?.startsWith(only ?? '') ? await store.readPicture(String(req.params.room), file) : null;
+      if (!bytes) return res.status(404).type('text/plain').send('Not found');
+      res.set({ 'Content-Security-Policy': "default-src 'none'; sandbox", 'Cache-Control': 'private, max-age=86400' });
+      if (!only) res.attachment(toFileName(String(req.params.name), ext));
+      res.type(type).send(bytes);
+    };
   }
 
   /** Who uploads: the session named by X-Chat-Session, in the room of the path; a 404 for anyone else. */

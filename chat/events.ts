@@ -85,7 +85,7 @@ function storePicture(room: Room, session: Session, upload: Upload, ack?: AckFn)
   const file = `${nanoid()}.${ext}`;
   room.uploads.pending.add(file); // from now until its message is kept, no clean-up may delete it
   const entry = room.newEntry(session, recipient, '', upload.cid, { image: `/images/${room.id}/${file}` });
-  room.storePicture(file, bytes).then(() => room.commitLater(entry, ack), (err: Error) => {
+  room.media.store(file, bytes).then(() => room.commitLater(entry, ack), (err: Error) => {
     room.say(`could not store a picture: ${err.message}`);
     room.fail(entry, ack);
   });

@@ -1,31 +1,29 @@
-// One room (one class): its people, conversations, rules and pictures, and the write path that makes an
+// One room (one class): its people, conversations, rules and stored files, and the write path that makes an
 // ack mean "stored". Everything it says goes to its own Socket.IO room, or to the tabs of named people.
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
-import { type AckFn, type RecallAck, RECALL_MS, type ErrorCode, type RoomState, type TextMsg, toAvatar } from './contract.ts';
+import { type AckFn, type RecallAck, RECALL_MS, type ErrorCode, type RoomState, type TextMsg } from './contract.ts';
 import type { ChatSocket, RoomContext } from './room-context.ts';
 import { Hands } from './hands.ts';
 import { Polls } from './polls.ts';
 import { SeenBy } from './seen.ts';
 import { WaitingRoom } from './waiting-room.ts';
 import { Conversations, type Entry } from './conversations.ts';
-import { toNameKey } from './names.ts';
 import { People, toUserInfo, type Session } from './people.ts';
 import { Presence } from './presence.ts';
 import { Uploads } from './pictures.ts';
 import { FileUploads } from './file-uploads.ts';
+import { RoomMedia } from './room-media.ts';
 import { Rules } from './rules.ts';
-import { toMediaFile, type AppendAnswer, type LogRecord, type MessageLog, type RoomMeta } from './store.ts';
+import { toMediaFile, type AppendAnswer, type MessageLog, type RoomMeta } from './store.ts';
 import { rememberCid, restoreRecord, toRecord, toTextMsg, type Extras } from './records.ts';
-import type { ClusterEvent, Who } from './cluster.ts';
-import { isAfter } from './stream-ids.ts';
+import { RoomMirror } from './room-mirror.ts';
 
 export { LIMITS, type ChatIO, type ChatSocket, type Limits, type RoomContext } from './room-context.ts';
 
 const COMPACT_MIN_LINES = 5000; // a smaller log is never compacted
 const RECENT_MS = 15 * 60_000; // a session with conversations seen this recently is never forgotten
 const CATCHUP_OVERLAP_MS = 3000; // in a cluster: see Conversations
-const PICTURE_GRACE_MS = 60_000; // in a cluster: a picture this young may be another node's upload on its way
 
 /** A message in the terminal: its words, or what it carries. */
 const toLine = (m: TextMsg) => (m.image ? '[picture]' : m.file ? `[file ${m.file.name}]` : m.voice ? '[voice message]' : m.content);
@@ -40,8 +38,11 @@ export class Room {
   readonly waiting: WaitingRoom;
   readonly polls: Polls;
   readonly seen: SeenBy;
+  readonly media: RoomMedia; // the files of pictures, voice messages and shared files
   private batch: { entry: Entry; ack?: AckFn }[] = [];
   private readonly presence: Presence;
+  /** In a cluster: other nodes' events, applied here. */
+  readonly mirror: RoomMirror;
   private compactAt = COMPACT_MIN_LINES;
 
   private constructor(public meta: RoomMeta, private readonly ctx: RoomContext, private readonly messageLog: MessageLog) {
@@ -49,7 +50,8 @@ export class Room {
     this.convs = new Conversations(ctx.cluster ? CATCHUP_OVERLAP_MS : 0);
     this.rules = new Rules(ctx.rate, ctx.roomRate, meta);
     this.uploads = new Uploads(ctx.uploadBudget, ctx.limits.uploadIdleMs);
-    this.files = new FileUploads(join(ctx.partsDir, meta.id), (file, bytes) => this.storePicture(file, bytes));
+    this.media = new RoomMedia(meta.id, ctx, (line) => this.say(line));
+    this.files = new FileUploads(join(ctx.partsDir, meta.id), (file, bytes) => this.media.store(file, bytes));
     this.waiting = new WaitingRoom(this, ctx);
     this.hands = new Hands(this, ctx);
     this.polls = new Polls(this, ctx);
@@ -63,6 +65,10 @@ export class Room {
       (frame) => tell.to(this.id).emit('online', frame), () => this.people.online.size, ctx.listLimit, ctx.crowd, ctx.limits.leaveGraceMs,
       (gone) => this.hands.gone(gone),
     );
+    this.mirror = new RoomMirror({
+      id: meta.id, nodeId: ctx.cluster?.nodeId ?? '', people: this.people, convs: this.convs, presence: this.presence, messageLog,
+      waiting: this.waiting, polls: this.polls, hands: this.hands, seen: this.seen,
+    });
   }
 
   static async open(meta: RoomMeta, ctx: RoomContext): Promise<Room> {
@@ -72,7 +78,7 @@ export class Room {
     ctx.disk.load(meta.id, await ctx.store.pictures(meta.id));
     room.polls.load(await ctx.store.polls(meta.id));
     room.seen.load(await ctx.store.reads(meta.id));
-    if (ctx.cluster) room.restoreRoster(await ctx.cluster.roster(meta.id));
+    if (ctx.cluster) room.mirror.restore(await ctx.cluster.roster(meta.id));
     room.watchMutes();
     return room;
   }
@@ -108,7 +114,7 @@ export class Room {
    * away, this node claims its tabs anew once it is back, so the count heals then. */
   dropClaim(session: Session) {
     this.ctx.cluster!.release(this.id, session.id, session.key).then(
-      (at) => { if (at) this.applyRoster(session.id, false, at); },
+      (at) => { if (at) this.mirror.roster(session.id, false, at); },
       (err: Error) => this.say(`could not let go of a tab of ${session.name} in Redis: ${err.message}`),
     );
   }
@@ -140,7 +146,7 @@ export class Room {
     const claim = await cluster.claim(this.id, session.id, session.key, toUserInfo(session));
     if (claim === 'name_taken') return claim;
     this.claim(socket, session);
-    if (claim.at) this.applyRoster(session.id, true, claim.at);
+    if (claim.at) this.mirror.roster(session.id, true, claim.at);
     if (socket.conn.readyState === 'open') return true;
     this.release(socket); // gone while Redis answered
     return false;
@@ -173,80 +179,12 @@ export class Room {
     this.ctx.cluster?.forget(this.id, gone.map((s) => s.id));
   }
 
-  // ---- the cluster: what other nodes did, applied in the order Redis stored it
-
-  applyEvent(event: ClusterEvent) {
-    switch (event.t) {
-      case 'msg':
-        this.messageLog.observe?.(event.gen, event.len);
-        if (!this.convs.has(event.rec.id)) this.applyMessage(event.rec, event.at, event.node);
-        break;
-      case 'compacted':
-        this.messageLog.observe?.(event.gen, event.len);
-        break;
-      case 'cleared':
-        this.messageLog.observe?.(event.gen, event.len);
-        this.convs.clearGroup(event.at);
-        break;
-      case 'roster':
-        this.applyRoster(event.s, event.on, event.at, event.who);
-        break;
-      case 'recalled':
-        this.messageLog.observe?.(event.gen, event.len);
-        this.convs.remove(event.id);
-        break;
-      case 'wait': case 'admit': case 'refuse': case 'unwait':
-        this.waiting.apply(event);
-        break;
-      case 'vote': case 'pollClosed':
-        this.polls.applyEvent(event);
-        break;
-      case 'hand':
-        this.hands.apply(event);
-        break;
-      case 'reads': case 'announced':
-        this.seen.applyEvent(event);
-        break;
-    }
-  }
-
+  /** The room's settings as another node changed them. */
   applyMeta(meta: RoomMeta) {
     this.meta = meta;
     this.rules.load(meta);
     this.seen.schedulePush();
     this.watchMutes();
-  }
-
-  /** A person came online or left somewhere in the cluster (`at`: the event; older news is ignored). */
-  applyRoster(id: string, isOnline: boolean, at: string, who?: Who) {
-    const session = this.people.get(id) ?? (who ? this.people.add(id, who.name, toAvatar(who.avatar)) : undefined);
-    if (!session || !isAfter(at, session.rosterAt)) return;
-    session.rosterAt = at;
-    if (isOnline && !session.isTeacher) this.seen.schedulePush();
-    if (who && !this.people.isOnline(session)) {
-      Object.assign(session, { name: who.name, key: toNameKey(who.name), avatar: toAvatar(who.avatar), isTeacher: who.teacher === true });
-    }
-    const holder = this.people.online.get(session.key);
-    if (isOnline && holder && holder !== session && this.people.setOnline(holder, false)) this.presence.note(holder, false); // its leave is on its way
-    if (this.people.setOnline(session, isOnline)) this.presence.note(session, isOnline);
-  }
-
-  private applyMessage(record: LogRecord, at: string, node: string) {
-    const entry = restoreRecord(record, this.id, this.people, this.convs);
-    entry.at = at;
-    if (node !== this.ctx.cluster?.nodeId) entry.node = node;
-    if (entry.msg.teacher) this.seen.schedulePush();
-  }
-
-  private restoreRoster({ sessions, online }: { sessions: Map<string, Who>; online: Set<string> }) {
-    for (const [id, who] of sessions) {
-      const session = this.people.get(id) ?? this.people.add(id, who.name, toAvatar(who.avatar));
-      Object.assign(session, { name: who.name, key: toNameKey(who.name), avatar: toAvatar(who.avatar), isTeacher: who.teacher === true });
-    }
-    for (const id of online) {
-      const session = this.people.get(id);
-      if (session && this.people.setOnline(session, true)) this.presence.note(session, true);
-    }
   }
 
   // ---- the room's state as the teacher's rules make it
@@ -380,8 +318,8 @@ export class Room {
     this.compactAt = Math.max(COMPACT_MIN_LINES, 2 * kept.length);
     try {
       const done = this.messageLog.rewrite(kept.map(toRecord));
-      if (done) done.then((isDone) => { if (isDone !== false) void this.prunePictures(); }, (err) => this.compactFailed(err));
-      else void this.prunePictures();
+      if (done) done.then((isDone) => { if (isDone !== false) void this.pruneMedia(); }, (err) => this.compactFailed(err));
+      else void this.pruneMedia();
     } catch (err) {
       this.compactFailed(err as Error);
     }
@@ -431,10 +369,7 @@ export class Room {
       this.compact(); // the file keeps no line of it
     }
     const file = toMediaFile(entry.msg);
-    if (file) {
-      this.ctx.store.deletePictures(this.id, [file]).catch((err: Error) => this.say(`could not delete a recalled picture: ${err.message}`));
-      this.ctx.disk.removed(this.id, [file]);
-    }
+    if (file) this.media.delete(file);
   }
 
   clearGroup() {
@@ -447,37 +382,12 @@ export class Room {
     this.everyone.emit('cleared', { ts: Date.now() });
   }
 
-  /** Deletes the picture files no kept message points to, and none that a message on its way points to. */
-  async prunePictures() {
-    try {
-      const young = this.ctx.cluster ? Date.now() - PICTURE_GRACE_MS : Infinity;
-      const files = (await this.ctx.store.pictures(this.id)).filter((p) => p.at < young).map((p) => p.file);
-      const kept = new Set(this.convs.all().map((e) => toMediaFile(e.msg))); // after listing: what was kept meanwhile counts
-      const stale = files.filter((f) => !kept.has(f) && !this.uploads.pending.has(f) && !this.files.isWaiting(f));
-      await this.ctx.store.deletePictures(this.id, stale);
-      this.ctx.disk.removed(this.id, stale);
-    } catch (err) {
-      this.ctx.log(`could not clean up the pictures of room ${this.id}: ${(err as Error).message}`);
-    }
-  }
-
-  /** Writes a picture (a voice message, a file), then makes room for it on the disk: the oldest go first. A write
-   * that failed (a full disk) leaves nothing behind. */
-  async storePicture(file: string, bytes: Buffer) {
-    try {
-      await this.ctx.store.writePicture(this.id, file, bytes);
-    } catch (err) {
-      await this.ctx.store.deletePictures(this.id, [file]).catch(() => {});
-      throw err;
-    }
-    for (const { roomId, file: old } of this.ctx.disk.add(this.id, { file, size: bytes.length, at: Date.now() })) {
-      this.ctx.store.deletePictures(roomId, [old]).catch((err) => this.say(`could not delete an old picture: ${err.message}`));
-    }
-  }
-
-  transcript(): TextMsg[] { // the group only: private messages never leave their two people; polls with their counts
-    const reader = { id: '', isTeacher: true };
-    return this.convs.group.map((e) => (e.msg.poll ? this.polls.viewFor(e.msg, reader, this.people) : e.msg));
+  /** Deletes the files no kept message points to, and none that a message on its way points to. */
+  private pruneMedia() {
+    return this.media.prune(() => {
+      const kept = new Set(this.convs.all().map((e) => toMediaFile(e.msg)));
+      return (file) => kept.has(file) || this.uploads.pending.has(file) || this.files.isWaiting(file);
+    });
   }
 
   /** Tells the pages, writes what was accepted, closes the log. */

@@ -154,7 +154,7 @@ export class School {
     } else if (event.t === 'deleted') {
       if (room) return this.forget(room);
     } else {
-      room?.applyEvent(event);
+      room?.mirror.apply(event);
     }
   }
 
@@ -167,7 +167,7 @@ export class School {
       room.say(`${session.name} lost their nickname while Redis was away: their tabs here are closed`);
       for (const tab of session.tabs) this.ctx.io.sockets.sockets.get(tab)?.disconnect(true);
     } else if (claim.at) {
-      room.applyRoster(id, true, claim.at);
+      room.mirror.roster(id, true, claim.at);
     }
   }
 

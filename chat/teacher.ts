@@ -179,6 +179,13 @@ export function announce(room: Room, content: string, to: string[] | undefined):
   return { delivered: targets.map((p) => p.name), offline };
 }
 
+/** The group's messages for the teacher's transcript: private messages never leave their two people; polls come
+ * with their counts. */
+export function transcriptOf(room: Room): TextMsg[] {
+  const reader = { id: '', isTeacher: true };
+  return room.convs.group.map((e) => (e.msg.poll ? room.polls.viewFor(e.msg, reader, room.people) : e.msg));
+}
+
 /** The transcript as Markdown: one line per group message, with its time and who wrote it. */
 export function toMarkdown(title: string, day: string, messages: TextMsg[]): string {
   const quote = ({ reply: q }: TextMsg) => (!q ? '' : 'gone' in q ? '(replying to a recalled message) ' : `(replying to ${q.name}: “${q.image ? 'picture' : q.content}”) `);
