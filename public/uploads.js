@@ -13,6 +13,27 @@ export async function sendMedia(item, emitAck, isCurrent, session) {
   media.id ??= newId();
   const url = `/api/uploads/${state.room.id}/${media.id}`;
   const headers = { 'x-chat-session': session };
+  for (let isAgain = false; ; isAgain = true) {
+    const refused = await upload(media, url, headers, item, isCurrent);
+    if (refused !== undefined) return refused;
+    const payload = { content: '', cid: item.cid, upload: media.id };
+    if (item.to !== undefined) payload.to = item.to;
+    if (media.kind === 'voice') payload.duration = media.duration;
+    else payload.name = media.blob.name;
+    const ack = await emitAck('textmsg', payload);
+    // A finished upload the server no longer holds (it restarted, or its cluster node died, before the send):
+    // once more from the start, once.
+    if (ack?.error === 'not_found' && !isAgain && isCurrent()) {
+      media.done = false;
+      continue;
+    }
+    if (ack?.ok && item.echo) import('./media-card.js').then((card) => card.fill(item.el, item.echo)); // its URL, from the server
+    return ack;
+  }
+}
+
+/** The chunks the server does not have yet: nothing once done, else why not (null if no longer current). */
+async function upload(media, url, headers, item, isCurrent) {
   let at = media.done ? media.blob.size : (await (await fetch(url, { headers })).json()).received ?? 0;
   while (!media.done) {
     if (!isCurrent()) return null;
@@ -26,11 +47,4 @@ export async function sendMedia(item, emitAck, isCurrent, session) {
     else return { ok: false, error: answer.error };
     if (item.progress) item.progress.value = at / media.blob.size;
   }
-  const payload = { content: '', cid: item.cid, upload: media.id };
-  if (item.to !== undefined) payload.to = item.to;
-  if (media.kind === 'voice') payload.duration = media.duration;
-  else payload.name = media.blob.name;
-  const ack = await emitAck('textmsg', payload);
-  if (ack?.ok && item.echo) import('./media-card.js').then((card) => card.fill(item.el, item.echo)); // its URL, from the server
-  return ack;
 }

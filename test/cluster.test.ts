@@ -356,15 +356,24 @@ Shared.run();
 
 const Failures = suite('cluster: a node killed, Redis restarted');
 
-onRedis(Failures)('a node killed with kill -9 while messages are in flight: its people come back elsewhere as themselves, nothing lost or doubled; those only there leave within 30 s', async () => {
+onRedis(Failures)('a node killed with kill -9 while messages are in flight: its people come back elsewhere as themselves, nothing lost or doubled; those only there leave within 30 s; an upload half done there starts again elsewhere', async () => {
   await withCluster(3, async (c) => {
     const watcher = await join(c, 2, { name: 'Watcher' });
     const stay = await join(c, 1, { name: 'Stays' });
     const both = await join(c, 0, { name: 'Both' });
-    await join(c, 1, { name: 'Both', session: sessionOf(both) }); // a second tab on a node that lives
+    const bothElsewhere = await join(c, 1, { name: 'Both', session: sessionOf(both) }); // a second tab on a node that lives
     const lone = await join(c, 0, { name: 'Lonely' });
     const senders = await Promise.all(['S1', 'S2', 'S3'].map((name) => join(c, 0, { name })));
     await counted(watcher, 7, 8000).catch(() => {});
+    // Both is halfway through uploading a voice message to node 0 when it dies.
+    const voice = Buffer.concat([Buffer.from('OggS'), randomBytes(200_000)]);
+    const upload = randomBytes(16).toString('base64url').slice(0, 21);
+    const uploadTo = (node: number, path = '') => `${c.nodes[node].url}/api/uploads/main/${upload}${path}`;
+    const putVoice = (node: number, from: number, to: number) => fetch(uploadTo(node, '?kind=voice'), {
+      method: 'PUT', body: new Uint8Array(voice.subarray(from, to)),
+      headers: { 'x-chat-session': sessionOf(both), 'content-range': `bytes ${from}-${to - 1}/${voice.length}` },
+    });
+    assert.equal(await (await putVoice(0, 0, 100_000)).json(), { received: 100_000 });
     const received = collect(watcher, 'textmsg');
     // Each sender writes without pause; node 0 dies under them; each then reconnects to node 1 (as the load
     // balancer would send it) and resends what was not acked, under the same cid, as the page does.
@@ -402,6 +411,16 @@ onRedis(Failures)('a node killed with kill -9 while messages are in flight: its 
     assert.ok(Date.now() - started < 30_000);
     const users = (await welcomed(c.client(1, { name: 'Counter' }), 8000)).users.map((u) => u.name);
     assert.ok(users.includes('Both') && users.includes('Stays') && !users.includes('Lonely'), users.join(', '));
+    // The part was on node 0's disk: node 1 says nothing arrived (what the page asks before it resumes), so the
+    // page uploads the whole again there, and the message goes as usual.
+    const status = await fetch(uploadTo(1), { headers: { 'x-chat-session': sessionOf(both) } });
+    assert.equal(await status.json(), { received: 0 }, 'node 1 has none of it');
+    assert.is((await putVoice(1, 0, voice.length)).status, 201);
+    const voiced = waitFor(watcher, 'textmsg', (m) => !!m.voice, 5000);
+    const sent = await sendText(bothElsewhere, { content: '', upload, duration: 3000 } as never, 5000) as { ok: boolean };
+    assert.ok(sent.ok, JSON.stringify(sent));
+    const played = await fetch(c.nodes[2].url + (await voiced).voice!.url);
+    assert.ok(Buffer.from(await played.arrayBuffer()).equals(voice), 'the whole voice message, from another node');
     void lone;
   });
 });

@@ -5,7 +5,8 @@
 import type { AddressInfo } from 'node:net';
 import * as assert from 'uvu/assert';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
-import { ARGS, browserSuite, CHROMIUM, docsScreenshot, LAPTOP, PHONE, ready, textOf, until } from './browser-helpers.ts';
+import { ARGS, browserSuite, CHROMIUM, docsScreenshot, LAPTOP, PHONE, ready, stopServer, textOf, until } from './browser-helpers.ts';
+import { createChatServer } from '../server.ts';
 import { pdf } from './file-samples.ts';
 import { startServer, type TestServer } from './helpers.ts';
 
@@ -87,6 +88,37 @@ media('a worksheet: the teacher shares a PDF, a student downloads it; 📎 shows
   await docsScreenshot(sam, 'file-phone');
   await teacher.locator('[data-teacher="files"]').click();
   await until('📎 shows for Sam', () => sam.locator('[data-action="file"]').isVisible());
+}));
+
+media('the server restarts between an upload and its message: the page uploads it again and sends it, once', () => withMedia(async (s, open) => {
+  const teacher = await open(httpOrigin(s), 'Ms Li', {}, s.chat.teacherKey);
+  let next: ReturnType<typeof createChatServer> | undefined;
+  await teacher.route('**/api/uploads/**', async (route) => {
+    const response = await route.fetch({ url: route.request().url().replace('chat.test', '127.0.0.1') });
+    if (!next && response.status() === 201) { // complete: the server restarts before the page can send it
+      await stopServer(s.chat);
+      next = createChatServer({ dataDir: s.dataDir, rateLimit: false, log: () => {} });
+      await next.listen(s.port);
+    }
+    await route.fulfill({ response });
+  });
+  try {
+    const bytes = pdf();
+    const chooser = teacher.waitForEvent('filechooser');
+    await teacher.locator('[data-action="file"]').click();
+    await (await chooser).setFiles({ name: 'After restart.pdf', mimeType: 'application/pdf', buffer: bytes });
+    const own = teacher.locator('.msg.own').last();
+    await until('the restart happened', () => next !== undefined, 8000);
+    await until('sent after all', async () => (await own.getAttribute('data-state')) === 'sent', 15_000);
+    const sam = await open(httpOrigin(s), 'Sam');
+    const card = sam.locator('.msg a.media');
+    await card.first().waitFor();
+    assert.is(await card.count(), 1, 'sent once');
+    const res = await fetch(httpOrigin(s).replace('chat.test', '127.0.0.1') + (await card.getAttribute('href')));
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(bytes), 'the same bytes');
+  } finally {
+    await next?.close();
+  }
 }));
 
 media.run();
