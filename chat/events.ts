@@ -11,6 +11,7 @@ import type { Session } from './people.ts';
 import { toImageType, type Upload } from './pictures.ts';
 import { toReply } from './replies.ts';
 import type { ChatSocket, Room } from './room.ts';
+import { recall } from './take-back.ts';
 import { actAsTeacher } from './teacher.ts';
 
 const TYPING_MIN_GAP_MS = 1000; // relayed at most this often per person
@@ -138,7 +139,7 @@ function onRecall(room: Room, session: Session, _socket: ChatSocket, args: unkno
   const [payload, ack] = toPayloadAndAck<(a: RecallAck) => void>(args);
   const id = payload?.id;
   if (typeof id !== 'string' || !id || id.length > 64) return ack?.({ ok: false, error: 'invalid_message' });
-  ack?.(room.recall(session, id));
+  ack?.(recall(room, session, id));
 }
 
 function onHand(room: Room, session: Session, _socket: ChatSocket, args: unknown[]) {

@@ -2,7 +2,7 @@
 // ack mean "stored". Everything it says goes to its own Socket.IO room, or to the tabs of named people.
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
-import { type AckFn, type RecallAck, RECALL_MS, type ErrorCode, type RoomState, type TextMsg } from './contract.ts';
+import type { AckFn, ErrorCode, RoomState } from './contract.ts';
 import type { ChatSocket, RoomContext } from './room-context.ts';
 import { Hands } from './hands.ts';
 import { Polls } from './polls.ts';
@@ -24,9 +24,6 @@ export { LIMITS, type ChatIO, type ChatSocket, type Limits, type RoomContext } f
 const COMPACT_MIN_LINES = 5000; // a smaller log is never compacted
 const RECENT_MS = 15 * 60_000; // a session with conversations seen this recently is never forgotten
 const CATCHUP_OVERLAP_MS = 3000; // in a cluster: see Conversations
-
-/** A message in the terminal: its words, or what it carries. */
-const toLine = (m: TextMsg) => (m.image ? '[picture]' : m.file ? `[file ${m.file.name}]` : m.voice ? '[voice message]' : m.content);
 
 export class Room {
   readonly people: People;
@@ -329,57 +326,22 @@ export class Room {
     this.ctx.log(`could not compact the message log of room ${this.id} (it keeps growing until this works): ${err.message}`);
   }
 
-  /** Takes back one's own message within RECALL_MS: gone from every page, history, catch-up and the log (and, for
-   * a picture, its file). Told to whoever could see it, as "X recalled a message". */
-  recall(session: Session, id: string): RecallAck {
-    const entry = this.visibleTo(session, id);
-    if (!entry) return { ok: false, error: 'not_found' };
-    if (entry.from !== session.id) return { ok: false, error: 'not_allowed' };
-    if (Date.now() - entry.msg.ts > RECALL_MS) return { ok: false, error: 'too_late' };
-    this.takeBack(entry, { id, name: session.name });
-    this.say(`${session.name} recalled a message`);
-    return { ok: true };
-  }
-
-  /** The teacher deletes a message for everyone, whoever wrote it, whenever: as a recall, said to be the teacher's. */
-  deleteMessage(teacher: Session, id: string): boolean {
-    const entry = this.visibleTo(teacher, id);
-    if (!entry) return false;
-    this.takeBack(entry, { id, name: entry.msg.name, byTeacher: true });
-    this.say(`${teacher.name} deleted a message of ${entry.msg.name}: ${toLine(entry.msg)}`);
-    return true;
-  }
-
-  /** A stored message this person can see (the group's, or a private one of theirs), by id. */
-  private visibleTo(session: Session, id: string): Entry | undefined {
-    const entry = this.convs.get(id);
-    const canSee = entry && (!entry.toS || entry.from === session.id || entry.toS === session.id);
-    return canSee && entry.committed ? entry : undefined;
-  }
-
-  /** A message goes from every page, history, catch-up and the log (and, for a picture, its file). */
-  private takeBack(entry: Entry, told: { id: string; name: string; byTeacher?: true }) {
-    const { id } = told;
-    this.convs.remove(id);
-    if (entry.toS) this.tabsOf(this.people.get(entry.from), this.people.get(entry.toS))?.emit('recalled', told);
-    else this.everyone.emit('recalled', told);
+  /** Takes a message out of the stored log, whichever node wrote it (take-back.ts says who may). */
+  unlog(id: string) {
     if (this.messageLog.remove) {
       this.messageLog.remove(id).catch((err: Error) => this.say(`could not take a recalled message out of the stored log: ${err.message}`));
     } else {
       this.compact(); // the file keeps no line of it
     }
-    const file = toMediaFile(entry.msg);
-    if (file) this.media.delete(file);
   }
 
-  clearGroup() {
-    this.convs.clearGroup();
+  /** Takes the group's messages out of the stored log, whoever wrote them and whenever. */
+  unlogGroup() {
     if (this.messageLog.clearGroup) { // in a cluster: the stored group goes in Redis, whoever wrote it
       this.messageLog.clearGroup().catch((err: Error) => this.say(`could not clear the stored group history: ${err.message}`));
     } else {
       this.compact();
     }
-    this.everyone.emit('cleared', { ts: Date.now() });
   }
 
   /** Deletes the files no kept message points to, and none that a message on its way points to. */

@@ -8,6 +8,7 @@ import { toPollOptions } from './polls.ts';
 import { toNameKey } from './names.ts';
 import type { Session } from './people.ts';
 import type { Room } from './room.ts';
+import { clearGroup, deleteMessage } from './take-back.ts';
 
 /** What an action may carry besides its name, unchecked: each action checks what it uses. */
 interface Args { name?: string; content?: unknown; id?: unknown; minutes?: unknown; seconds?: unknown; options?: unknown; anonymous?: unknown }
@@ -109,7 +110,7 @@ const ACTIONS: Record<TeacherAction, Action> = {
   },
   delete: (room, t, { id }) => {
     if (typeof id !== 'string' || !id || id.length > 64) return INVALID;
-    return room.deleteMessage(t, id) ? OK : { ok: false, error: 'not_found' };
+    return deleteMessage(room, t, id) ? OK : { ok: false, error: 'not_found' };
   },
   quiet: (room, t) => { room.rules.quiet = true; room.say(`${t.name} turned quiet mode on`); return OK; },
   unquiet: (room, t) => { room.rules.quiet = false; room.say(`${t.name} turned quiet mode off`); return OK; },
@@ -135,7 +136,7 @@ const ACTIONS: Record<TeacherAction, Action> = {
     room.say(`${t.name} allowed ${name} back`);
     return OK;
   },
-  clear: (room, t) => { room.clearGroup(); room.say(`${t.name} cleared the group history`); return OK; },
+  clear: (room, t) => { clearGroup(room); room.say(`${t.name} cleared the group history`); return OK; },
   pin: (room, t, { content: text }) => {
     const content = toContent(text);
     if (isContentError(content)) return { ok: false, error: content };
