@@ -257,9 +257,10 @@ onRedis(Shared)('the waiting room across nodes: a page waiting on one node is le
   const welcome = waitFor(waiting, 'welcome', () => true, 5000);
   assert.equal(await actAs(teacher, 'admit', { name: bob }), { ok: true });
   assert.is((await welcome).name, bob, 'let in on its own node');
+  const cyListed = waitFor(teacher, 'waitlist', (w) => w.queue.some((x) => x.name === cy), 5000); // before: the list may come first
   const cyOn2 = cluster.client(2, { name: cy, room });
   const cyToken = (await waitFor(cyOn2, 'waiting', () => true, 8000)).token;
-  await waitFor(teacher, 'waitlist', (w) => w.queue.some((x) => x.name === cy), 5000);
+  await cyListed;
   cyOn2.close();
   await sleep(300);
   const cyOn1 = cluster.client(1, { name: cy, room, waitToken: cyToken });
