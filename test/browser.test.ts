@@ -658,15 +658,17 @@ layout('every control has an accessible name; the laptop view makes a good scree
   assert.equal(unnamed, []);
 }));
 
-layout('on a phone the language select and the People button are touch targets of at least 44×44 px', () => withChat({}, async ({ server, join }) => {
+layout('on a phone the language select, the People button and the sound switch are touch targets of at least 44×44 px, their contents inside them', () => withChat({}, async ({ server, join }) => {
   const alice = await join('Alice', PHONE);
   const sizeOf = async (locator: Locator) => {
     const box = await locator.boundingBox();
     return box ? [Math.round(box.width), Math.round(box.height)] : [0, 0];
   };
-  for (const [what, locator] of [['language', alice.locator('[data-lang]')], ['people', alice.getByRole('button', { name: /People/ })]] as const) {
+  const controls = [['language', alice.locator('[data-lang]')], ['people', alice.getByRole('button', { name: /People/ })], ['sound', alice.getByRole('button', { name: 'Sound' })]] as const;
+  for (const [what, locator] of controls) {
     const [width, height] = await sizeOf(locator);
     assert.ok(width >= 44 && height >= 44, `${what}: ${width}×${height}`);
+    assert.ok(await locator.evaluate((el) => el.scrollWidth <= el.clientWidth), `${what}: its contents fit`);
   }
   assert.ok(await alice.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling');
   await alice.goto(`${server.url}/`);
