@@ -14,7 +14,7 @@ import {
   type ClientToServerEvents, type InterServerEvents, type ServerToClientEvents, type SocketData,
 } from './chat/contract.ts';
 import { HANDLERS } from './chat/events.ts';
-import { compressedStatic } from './chat/static-files.ts';
+import { compressedStatic, readersStrings, securityHeaders } from './chat/static-files.ts';
 import { announce, toMarkdown, transcriptOf } from './chat/teacher.ts';
 import { joinPage, lanAddresses, lanUrls, type SecureAddresses } from './chat/join-page.ts';
 import type { Certificates } from './chat/certificates.ts';
@@ -456,30 +456,6 @@ function listenOn(server: NetServer, port: number, host: string): Promise<void> 
 function portOf(server: NetServer): number {
   const address = server.address();
   return typeof address === 'object' && address ? address.port : 0;
-}
-
-/** `/strings.js` is the reader's dictionary: the language the page will pick (its `lang` cookie, which the page
- * keeps equal to its choice, else the browser's first language, as navigator.language). So the pages import
- * their strings statically, with their other modules, and load one language only. */
-function readersStrings(req: express.Request, res: express.Response, next: express.NextFunction) {
-  if (req.path !== '/strings.js') return next();
-  const chosen = /(?:^|;\s*)lang=(en|zh)(?:;|$)/.exec(req.headers.cookie ?? '')?.[1];
-  const lang = chosen ?? (req.headers['accept-language']?.trim().toLowerCase().startsWith('zh') ? 'zh' : 'en');
-  res.vary('Cookie').vary('Accept-Language');
-  req.url = `/strings-${lang}.js`;
-  next();
-}
-
-function securityHeaders(_req: express.Request, res: express.Response, next: express.NextFunction) {
-  res.set({
-    'Content-Security-Policy':
-      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; " +
-      "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'X-Frame-Options': 'DENY',
-  });
-  next();
 }
 
 // --- CLI entry

@@ -5,7 +5,7 @@ import type { ClusterEvent, Who } from './cluster.ts';
 import type { Conversations } from './conversations.ts';
 import type { Hands } from './hands.ts';
 import { toNameKey } from './names.ts';
-import type { People } from './people.ts';
+import type { People, Session } from './people.ts';
 import type { Polls } from './polls.ts';
 import type { Presence } from './presence.ts';
 import { restoreRecord } from './records.ts';
@@ -74,9 +74,7 @@ export class RoomMirror {
     if (!session || !isAfter(at, session.rosterAt)) return;
     session.rosterAt = at;
     if (isOnline && !session.isTeacher) seen.schedulePush();
-    if (who && !people.isOnline(session)) {
-      Object.assign(session, { name: who.name, key: toNameKey(who.name), avatar: toAvatar(who.avatar), isTeacher: who.teacher === true });
-    }
+    if (who && !people.isOnline(session)) adopt(session, who);
     const holder = people.online.get(session.key);
     if (isOnline && holder && holder !== session && people.setOnline(holder, false)) presence.note(holder, false); // its leave is on its way
     if (people.setOnline(session, isOnline)) presence.note(session, isOnline);
@@ -86,8 +84,7 @@ export class RoomMirror {
   restore({ sessions, online }: { sessions: Map<string, Who>; online: Set<string> }) {
     const { people, presence } = this.room;
     for (const [id, who] of sessions) {
-      const session = people.get(id) ?? people.add(id, who.name, toAvatar(who.avatar));
-      Object.assign(session, { name: who.name, key: toNameKey(who.name), avatar: toAvatar(who.avatar), isTeacher: who.teacher === true });
+      adopt(people.get(id) ?? people.add(id, who.name, toAvatar(who.avatar)), who);
     }
     for (const id of online) {
       const session = people.get(id);
@@ -102,4 +99,9 @@ export class RoomMirror {
     if (node !== room.nodeId) entry.node = node;
     if (entry.msg.teacher) room.seen.schedulePush();
   }
+}
+
+/** A session as the cluster knows it: its nickname, avatar and role. */
+function adopt(session: Session, who: Who) {
+  Object.assign(session, { name: who.name, key: toNameKey(who.name), avatar: toAvatar(who.avatar), isTeacher: who.teacher === true });
 }

@@ -3,6 +3,7 @@
 // then compressed (Brotli at its best quality, or gzip). A phone on the classroom Wi-Fi gets the chat page's
 // first load in about a quarter of its size. Files are read again when they change on disk. Anything else (a
 // client that takes neither encoding, a file type not worth it, a missing file) falls through to express.static.
+// Also the headers every answer carries, and which dictionary `/strings.js` is for this reader.
 import fs from 'node:fs';
 import { basename, extname, resolve, sep } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -86,4 +87,29 @@ export function compressedStatic(dir: string) {
     res.set('Content-Length', String(body.length));
     res.end(req.method === 'HEAD' ? undefined : body);
   };
+}
+
+/** `/strings.js` is the reader's dictionary: the language the page will pick (its `lang` cookie, which the page
+ * keeps equal to its choice, else the browser's first language, as navigator.language). So the pages import
+ * their strings statically, with their other modules, and load one language only. */
+export function readersStrings(req: Request, res: Response, next: NextFunction) {
+  if (req.path !== '/strings.js') return next();
+  const chosen = /(?:^|;\s*)lang=(en|zh)(?:;|$)/.exec(req.headers.cookie ?? '')?.[1];
+  const lang = chosen ?? (req.headers['accept-language']?.trim().toLowerCase().startsWith('zh') ? 'zh' : 'en');
+  res.vary('Cookie').vary('Accept-Language');
+  req.url = `/strings-${lang}.js`;
+  next();
+}
+
+/** The headers of every answer; a script or a style drops those that only mean something on a page. */
+export function securityHeaders(_req: Request, res: Response, next: NextFunction) {
+  res.set({
+    'Content-Security-Policy':
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; " +
+      "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+  });
+  next();
 }
