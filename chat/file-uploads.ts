@@ -54,7 +54,13 @@ export class FileUploads {
     part.busy = true;
     try {
       const handle = await fs.promises.open(part.path, 'r+');
-      try { await handle.write(bytes, 0, bytes.length, start); } finally { await handle.close(); }
+      try { // a nearly full disk takes part of a write without an error: the rest is tried, and ENOSPC comes then
+        for (let written = 0; written < bytes.length;) {
+          const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, start + written);
+          if (!bytesWritten) throw Object.assign(new Error('nothing written'), { code: 'ENOSPC' });
+          written += bytesWritten;
+        }
+      } finally { await handle.close(); }
       part.received += bytes.length;
       part.at = Date.now();
     } catch (err) {
@@ -70,8 +76,12 @@ export class FileUploads {
     for (const k of this.parts.keys()) if (k.startsWith(`${session} `)) open++;
     if (open >= MAX_OPEN) return { error: 'rate_limited', status: 429 };
     const part: Part = { path: join(this.dir, `${nanoid()}.part`), kind, total, received: 0, busy: false, at: Date.now() };
-    fs.mkdirSync(this.dir, { recursive: true });
-    fs.writeFileSync(part.path, '');
+    try {
+      fs.mkdirSync(this.dir, { recursive: true });
+      fs.writeFileSync(part.path, '');
+    } catch (err) {
+      return this.failed(err, 0); // no room even for an empty file
+    }
     this.parts.set(key, part);
     return part;
   }
@@ -94,7 +104,7 @@ export class FileUploads {
     }
   }
 
-  private failed(err: unknown, received: number): ChunkResult {
+  private failed(err: unknown, received: number): { error: UploadError; status: number; received: number } {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT') return { error: 'disk_full', status: 507, received };
     throw err;

@@ -1,43 +1,12 @@
 // A full disk, too many open files, a read-only data folder: the server keeps serving what it can, says
-// what is wrong, and every acked message stays readable. A real full disk is a small tmpfs mounted by the
-// test (root is needed: CI runs as root; elsewhere these tests are skipped with a message).
+// what is wrong, and every acked message stays readable. A real full disk is a small tmpfs (tmpfs.ts).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { say, sleep, startServer, tempDir, welcomed } from './helpers.ts';
 import { rawClient, spawnCli, waitUntil, type RawClient } from './stress-helpers.ts';
-
-/** A fresh tmpfs of `size` (e.g. '1m') on a temporary folder, or null if this user may not mount. */
-function mountTmpfs(size: string, extra = ''): string | null {
-  const dir = tempDir('chat-disk-');
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}${extra}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return dir;
-  } catch {
-    if (process.env.CI) throw new Error('mounting a tmpfs failed: CI must run as root for the full-disk tests');
-    console.log('  (skipped: mounting a tmpfs needs root)');
-    return null;
-  }
-}
-const unmount = (dir: string) => execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
-
-/** Fills the file system of `dir` with one file, leaving `spare` bytes free; returns the filler's path. */
-function fill(dir: string, spare = 0): string {
-  const filler = join(dir, 'filler');
-  const fd = fs.openSync(filler, 'w');
-  const block = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (let size = block.length; size >= 1; size = Math.floor(size / 4)) {
-      try { for (;;) fs.writeSync(fd, block, 0, size); } catch {}
-    }
-    if (spare) fs.ftruncateSync(fd, Math.max(0, fs.fstatSync(fd).size - spare));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return filler;
-}
+import { fill, mountTmpfs, unmount } from './tmpfs.ts';
 
 const logOf = (dataDir: string) => join(dataDir, 'rooms', 'main', 'messages.jsonl');
 const long = (i: number) => `${i} `.padEnd(2000, 'x');
