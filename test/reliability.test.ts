@@ -692,17 +692,20 @@ chaos.run();
 
 const report = suite('reliability figures');
 
-report('the figures of this run go into the README between the reliability markers', () => {
+// Printed on every run; written into the README (tracked by git) only when asked, as the screenshots are.
+report('the figures of this run, printed, and with UPDATE_DOCS=1 written into the README between the reliability markers', () => {
   const missing = missingFigures();
   if (missing.length) {
-    console.log(`\n  README not updated: no figures from ${missing.join(', ')} (failed, or not run)`);
+    console.log(`\n  no figures: none from ${missing.join(', ')} (failed, or not run)`);
     return;
   }
   const date = new Date().toISOString().slice(0, 10);
   const section = toReliabilitySection({ duplicates: 0, crashes: 0, ...figures } as Required<Figures>, date);
-  writeReliabilitySection(section);
-  const text = fs.readFileSync(README, 'utf8');
-  assert.ok(text.includes(section));
+  console.log(`\n${section.replace(/^/gm, '  ')}`);
+  if (process.env.UPDATE_DOCS) {
+    writeReliabilitySection(section);
+    assert.ok(fs.readFileSync(README, 'utf8').includes(section));
+  }
   assert.is(figures.ackedLost, 0);
   assert.is(figures.duplicates, 0);
   assert.is(figures.privateLeaks, 0);

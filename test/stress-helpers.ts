@@ -247,8 +247,9 @@ export function toReliabilitySection(f: Required<Figures>, date: string): string
   return [
     '## Reliability',
     '',
-    `Measured on every \`npm test\` by \`test/adversarial.test.ts\` and \`test/reliability.test.ts\` (last run ${date};`,
-    'the fuzzer and the chaos test print their seeds: `FUZZ_SEED=… CHAOS_SEED=… npm test` replays a run).',
+    `Measured on every \`npm test\` by \`test/adversarial.test.ts\` and \`test/reliability.test.ts\`, which print`,
+    `these figures; \`UPDATE_DOCS=1 npm test\` writes them here (this run: ${date}). The fuzzer and the chaos test print`,
+    'their seeds: `FUZZ_SEED=… CHAOS_SEED=… npm test` replays a run.',
     '',
     '| figure | value |',
     '| --- | --- |',
