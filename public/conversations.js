@@ -2,6 +2,7 @@
 // sidebar with an unread badge, the heading, the typing line and the scrolling rules.
 import { avatarUrl, t, toRoomTitle } from './i18n.js';
 import { $, clone, setBadge, setText } from './dom.js';
+import { setRoomTitle } from './room.js';
 import { GROUP, state, toKey } from './state.js';
 
 const NEAR_BOTTOM_PX = 48;
@@ -47,13 +48,21 @@ function show(c) {
     if (key === c.key) view.button.setAttribute('aria-current', 'true');
     else view.button.removeAttribute('aria-current');
   }
-  setText(ui.title, isGroup ? 'groupTitle' : 'privateWith', { name: c.name ?? '' });
+  renderHeading();
   renderNote();
   ui.back.hidden = isGroup;
   ui.empty.hidden = activeLog().childElementCount > 0;
   renderTyping();
   scrollDown();
   noteRead();
+}
+
+/** The group is headed by the class's title, as a group chat in WeChat is (on a phone the header has no room
+ * for it); a private conversation by its person. */
+function renderHeading() {
+  const c = state.activeConv;
+  if (c.key === GROUP) setRoomTitle(ui.title, 'groupTitle');
+  else setText(ui.title, 'privateWith', { name: c.name ?? '' });
 }
 
 /** Under the heading: who can read this; in a private conversation, whether the other person is here now. */
@@ -169,6 +178,7 @@ export function startConversations() {
   state.on('conversation', renderPresence);
   state.on('unread', renderBadges);
   state.on('room', renderBadges); // the title of the tab is the room's
+  state.on('room', renderHeading);
   state.on('typing', (c) => { if (c.key === state.active) renderTyping(); });
   ui.list.addEventListener('click', (event) => {
     const key = event.target.closest('[data-conv]')?.dataset.conv;

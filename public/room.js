@@ -1,4 +1,4 @@
-// The room's own lines: its title in the header, the pinned announcement for everyone, and a note when I
+// The room's own lines: its title in the header (and as the group's heading), the pinned announcement for everyone, and a note when I
 // cannot write here (muted, quiet mode) or must wait between messages (slow mode).
 import { isDefaultTitle } from './i18n.js';
 import { $, setText, toClock } from './dom.js';
@@ -6,15 +6,16 @@ import { state } from './state.js';
 
 const ui = { title: $('[data-room-title]'), pinned: $('[data-pinned]'), pinnedText: $('[data-pinned-text]'), note: $('[data-room-note]') };
 
-function renderTitle() {
-  if (isDefaultTitle(state.room)) return setText(ui.title, 'appName');
-  delete ui.title.dataset.i18n; // a teacher's title stays as typed in every language
-  ui.title.textContent = state.room.title;
+/** The class's title in `el`: the teacher's as typed, in every language; else the string `key`. */
+export function setRoomTitle(el, key) {
+  if (isDefaultTitle(state.room)) return setText(el, key);
+  delete el.dataset.i18n;
+  el.textContent = state.room.title;
 }
 
 function renderRoom() {
   const { room, me } = state;
-  renderTitle();
+  setRoomTitle(ui.title, 'appName');
   ui.pinned.hidden = !room.pinned;
   ui.pinnedText.textContent = room.pinned?.content ?? '';
   const isMuted = state.isMuted(me.name);

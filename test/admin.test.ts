@@ -195,7 +195,7 @@ rooms('a class deleted on the admin page: its students see it closed, never reco
   assert.is(await ann.locator('[data-back]').getAttribute('href'), '/');
 }));
 
-rooms('a long class title fits the phone: in the header of the chat and on the login page', () => withChat({}, async (c) => {
+rooms('a long class title fits the phone, whole: on the login page, and as the heading of the group conversation', () => withChat({}, async (c) => {
   const title = 'Year 8 English and Drama, Thursday afternoon group';
   await createRoom(c, { title, id: 'y8' });
   const page = await c.newPage(PHONE);
@@ -207,6 +207,10 @@ rooms('a long class title fits the phone: in the header of the chat and on the l
   await page.getByRole('button', { name: 'Join the chat' }).click();
   await ready(page);
   assert.is(await textOf(page, '[data-room-title]'), title);
+  const heading = page.locator('[data-conv-title]');
+  assert.is(await textOf(page, '[data-conv-title]'), title);
+  assert.ok(await heading.isVisible());
+  assert.ok(await heading.evaluate((h) => h.scrollWidth <= h.clientWidth && h.getBoundingClientRect().right <= 390), 'not cut');
   await screenshot(page, 'chat-room-phone');
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling in the chat');
   assert.ok(await page.locator('#content').isVisible());

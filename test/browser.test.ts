@@ -1044,6 +1044,7 @@ async function firstLoadFits(c: Chat, locale: string) {
   assert.ok(all.some((l) => l.url.endsWith('/strings.js')), 'the reader\'s language is counted');
   assert.not.ok(all.some((l) => /\/strings-\w+\.js$/.test(l.url)), 'and no other dictionary');
   assert.is(await page.evaluate(() => document.documentElement.lang), locale === 'zh-CN' ? 'zh-CN' : 'en', 'in the reader\'s language');
+  console.log(`  first load (${locale}): ${total} of ${FIRST_LOAD_LIMIT} bytes`);
   assert.ok(total <= FIRST_LOAD_LIMIT, `${locale}: ${total} bytes: ${all.map((l) => `${l.url.split('/').pop()} ${l.bytes}`).join(', ')}`);
 }
 
