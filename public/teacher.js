@@ -19,6 +19,11 @@ function makeBar() {
   Object.assign(bar.dataset, { teacherBar: '', i18nLabel: 'teacher' });
   bar.setAttribute('role', 'group');
   bar.setAttribute('aria-label', t('teacher'));
+  // On a phone the tools fold behind this (teacher.css); what is on (quiet, lock, files, slow) stays in view.
+  const fold = element('button', { type: 'button', className: 'tools-toggle' }, 'teacher');
+  fold.setAttribute('aria-expanded', 'false');
+  fold.addEventListener('click', () => fold.setAttribute('aria-expanded', String(fold.getAttribute('aria-expanded') === 'false')));
+  bar.append(fold);
   for (const [action, key] of BAR) {
     const button = element('button', { type: 'button' }, key);
     button.dataset.teacher = action;

@@ -188,14 +188,29 @@ moderation('seen by: the teacher sees how many have seen a message and the pin, 
   await until('Sam opened it: seen', async () => (await textOf(note, '[data-seen]')) === 'Seen');
 }));
 
-moderation('on a phone the teacher bar fits the screen, Download transcript included', () => withChat({}, async (c) => {
+moderation('on a phone the teacher\'s tools fold into one line; unfolded they fit the screen; what is on stays in view', () => withChat({}, async (c) => {
   const teacher = await teacherJoins(c, [], PHONE);
   const bar = teacher.locator('[data-teacher-bar]');
+  const fold = bar.getByRole('button', { name: 'Teacher', exact: true });
+  const button = (name: string) => bar.getByRole('button', { name, exact: true });
+  const lineHeight = async () => (await bar.boundingBox())!.height;
+  assert.ok(await lineHeight() <= 60, `folded: one line (${await lineHeight()} px)`);
+  assert.ok(await button('Quiet mode').isHidden());
+  await fold.tap();
+  assert.is(await fold.getAttribute('aria-expanded'), 'true');
   assert.ok(await bar.evaluate((el) => el.scrollWidth <= el.clientWidth), 'no sideways scrolling');
-  const box = await teacher.getByRole('button', { name: 'Download transcript' }).boundingBox();
+  const box = await button('Download transcript').boundingBox();
   assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `the transcript button is on screen: ${JSON.stringify(box)}`);
   await docsScreenshot(teacher, 'teacher-phone');
-  await c.join('Sam', { ...PHONE });
+  const sam = await c.join('Sam', { ...PHONE });
+  await teacher.locator('[data-teacher-slow]').selectOption('30');
+  await until('Sam sees slow mode', async () => (await textOf(sam, '[data-room-note]')) === 'Slow mode: one message every 30 seconds.');
+  await button('Quiet mode').tap();
+  await until('quiet', async () => (await button('Quiet mode').getAttribute('aria-pressed')) === 'true');
+  await fold.tap();
+  assert.ok(await button('Quiet mode').isVisible(), 'folded, quiet mode still shows (and turns off in one tap)');
+  assert.ok(await teacher.locator('[data-teacher-slow]').isVisible(), 'and slow mode');
+  assert.ok(await button('Lock the room').isHidden(), 'what is off is folded away');
   await say(teacher, 'Hand in your worksheet');
   const task = await message(teacher, 'Hand in your worksheet');
   await until('the count fits under the message on a phone', async () => (await textOf(task, '[data-seen]')) === 'Seen by all 1');
