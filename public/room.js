@@ -1,5 +1,5 @@
-// The room's own lines: its title in the header (and as the group's heading), the pinned announcement for everyone, and a note when I
-// cannot write here (muted, quiet mode) or must wait between messages (slow mode).
+// The room's own lines: its title in the header (and as the group's heading), the pinned announcement for
+// everyone, and a note when I cannot write here (muted, quiet mode) or must wait between messages (slow mode).
 import { isDefaultTitle } from './i18n.js';
 import { $, setText, toClock } from './dom.js';
 import { state } from './state.js';
