@@ -212,6 +212,9 @@ rooms('a long class title fits the phone, whole: on the login page, and as the h
   assert.ok(await heading.isVisible());
   assert.ok(await heading.evaluate((h) => h.scrollWidth <= h.clientWidth && h.getBoundingClientRect().right <= 390), 'not cut');
   await screenshot(page, 'chat-room-phone');
+  await switchLanguage(page, 'zh');
+  assert.is(await textOf(page, '[data-conv-title]'), title, 'a teacher\'s title stays as typed in every language');
+  assert.is(await textOf(page, '[data-conv-note]'), '所有在线的人都能看到。');
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling in the chat');
   assert.ok(await page.locator('#content').isVisible());
 }));
